@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dashboard.commands import district
+from dashboard.commands import district, tickets
 
 app = typer.Typer(
     name="gridpulse",
@@ -13,6 +13,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(district.app, name="district")
+app.add_typer(tickets.app, name="tickets")
 
 
 def main() -> None:

@@ -1,0 +1,273 @@
+"""Time every metrics drill step on 1,000,000 tickets (five years of a Dongli-sized district), SQLite and PostgreSQL.
+
+Usage::
+
+    .venv/bin/python bench/metrics.py [--tickets 1000000] [--repeat 5] [--no-postgres] [--no-sqlite]
+
+Tickets are generated vectorised (numpy) with the simulator's mix and outcomes, loaded with the
+drivers' bulk paths (``executemany`` on SQLite, ``COPY`` on PostgreSQL), then each drill step is run
+``--repeat`` times and its median printed beside the 300 ms target. The PostgreSQL database is a
+fresh ``gp_bench_<random>`` dropped at the end. Figures, not pass/fail: the machines are shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tickets import metrics  # noqa: E402
+from tickets.catalog import load_catalog  # noqa: E402
+from tickets.settings import DATA_DIR  # noqa: E402
+from tickets.store import make_engine, migrate  # noqa: E402
+
+TARGET_MS = 300
+NOW = datetime(2024, 11, 22, 8, 0, tzinfo=UTC)
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def district_codes(n_grids: int = 1147, streets: int = 11, communities: int = 95) -> np.ndarray:
+    """Grid codes of a Dongli-shaped district: 11 streets, 95 communities, 1,147 grids."""
+    codes, first = [], {}
+    for g in range(n_grids):
+        c = g * communities // n_grids
+        s = c * streets // communities
+        first.setdefault(c, g)
+        codes.append(f"120110{s + 1:03d}{c + 1:03d}{g - first[c] + 1:03d}")
+    return np.array(codes)
+
+
+def generate(n: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """``n`` tickets over the five years before NOW with field-like outcomes (columns as arrays)."""
+    rng = np.random.default_rng(seed)
+    cat = load_catalog(DATA_DIR)
+    cats = list(cat.categories.values())
+    w = np.array([c.weight for c in cats])
+    grids = district_codes()
+    span_s = 5 * 365 * 86400
+    # reports mostly in the day: uniform day, hour from a daytime-heavy mixture
+    day = rng.integers(0, 5 * 365, n)
+    hour = np.where(rng.random(n) < 0.85, rng.uniform(0.5, 9.5, n), rng.uniform(-8, 16, n))  # UTC hours ≈ 08:30–17:30 CST
+    reported = NOW.timestamp() - span_s + day * 86400.0 + hour * 3600.0
+    # ids grow with time in a real store (tickets are inserted as they are reported): keep that order
+    reported = np.sort(np.minimum(reported, NOW.timestamp() - 60))
+    gi = rng.integers(0, len(grids), n)
+    ci = rng.choice(len(cats), n, p=w / w.sum())
+    source = rng.choice(["worker_patrol", "hotline_12345", "resident_app", "video"], n, p=[0.7, 0.15, 0.1, 0.05])
+    age_h = (NOW.timestamp() - reported) / 3600
+    close_h = np.exp(rng.normal(np.log(40), 1.0, n))
+    void = rng.random(n) < 0.016
+    closed = ~void & (close_h < age_h) & (rng.random(n) > 0.004)
+    registered = ~void & (age_h > 1.0)
+    self_handled = registered & (source == "worker_patrol") & (rng.random(n) < 0.3)
+    dispatched = registered & ~self_handled
+    tier = np.where(rng.random(n) < 0.35, "street", "community")
+    tier = np.where((tier == "street") & (rng.random(n) < 0.1), "district", tier)
+    deps = {t: [d.code for d in cat.departments_for(t)] for t in ("community", "street", "district")}
+    department = np.array([deps[t][k % len(deps[t])] for t, k in zip(tier, rng.integers(0, 100, n), strict=True)],
+                          dtype=object)
+    department[~dispatched] = None
+    limit_h = np.exp(rng.normal(np.log(60), 0.6, n))
+    on_time = closed & (close_h <= limit_h)
+    state = np.where(void, "VOID", np.where(closed, "CLOSED", np.where(registered, "IN_PROGRESS", "REPORTED")))
+    step_due = reported + np.where(registered, limit_h * 0.5, 2.0) * 3600
+    reg_t = reported + np.minimum(1.0, age_h) * 3600
+    return {
+        "reported": reported, "grid": grids[gi], "category": np.array([cats[i].code for i in ci]),
+        "major": np.array([cats[i].major_code for i in ci]), "source": source, "tier": tier,
+        "department": department, "state": state, "registered": np.where(registered, reg_t, np.nan),
+        "dispatched": np.where(dispatched, reg_t + 600, np.nan),
+        "handled": np.where(dispatched & closed, reported + close_h * 0.8 * 3600, np.nan),
+        "closed": np.where(closed, reported + close_h * 3600, np.nan),
+        "voided": np.where(void, reported + 3600, np.nan),
+        "close_due": np.where(registered & ~closed & ~void, reg_t + limit_h * 3600, np.nan),
+        "step_due": np.where(closed | void, np.nan, step_due),
+        "step_warn": np.where(closed | void, np.nan, step_due - 0.2 * limit_h * 3600),
+        "close_s": np.where(closed, close_h * 3600, np.nan), "on_time": on_time,
+        "self_handled": self_handled, "rework": (closed & (rng.random(n) < 0.05)).astype(int),
+        "escalation": (tier != "community").astype(int), "worker": np.char.add("W", grids[gi]),
+    }
+
+
+def _ts(x: np.ndarray, sqlite: bool):
+    """Timestamps as the store keeps them: naive-UTC text on SQLite, aware datetimes for COPY."""
+    out = np.empty(len(x), dtype=object)
+    ok = ~np.isnan(x)
+    if sqlite:
+        s = np.datetime_as_string((x[ok] * 1e6).astype("datetime64[us]"), unit="us")
+        out[ok] = np.char.replace(s, "T", " ")
+    else:
+        out[ok] = [datetime.fromtimestamp(v, UTC) for v in x[ok]]
+    out[~ok] = None
+    return out
+
+
+COLUMNS = ["id", "number", "version", "category_code", "major_code", "source", "description", "lon", "lat",
+           "grid_code", "community_code", "street_code", "grid_worker_id", "tier", "department", "state",
+           "reported_at", "registered_at", "dispatched_at", "handled_at", "closed_at", "voided_at", "updated_at",
+           "self_handled", "step_due_at", "step_warn_at", "close_due_at", "closed_on_time", "close_s",
+           "rework_count", "return_count", "extension_count", "suspension_count", "escalation_count",
+           "supervised", "overdue_noticed"]
+
+
+def rows(g: dict, sqlite: bool, lo: int, hi: int):
+    sl = slice(lo, hi)
+    ts = {k: _ts(g[k][sl], sqlite) for k in ("reported", "registered", "dispatched", "handled", "closed",
+                                              "voided", "close_due", "step_due", "step_warn")}
+    grid = g["grid"][sl]
+    close_s = g["close_s"][sl]
+    for i in range(hi - lo):
+        gc = grid[i]
+        yield (lo + i + 1, f"B{lo + i + 1:09d}", 1, g["category"][lo + i], g["major"][lo + i], g["source"][lo + i],
+               "", 117.4, 39.1, gc, gc[:12], gc[:9], g["worker"][lo + i], g["tier"][lo + i],
+               g["department"][lo + i], g["state"][lo + i], ts["reported"][i], ts["registered"][i],
+               ts["dispatched"][i], ts["handled"][i], ts["closed"][i], ts["voided"][i], ts["reported"][i],
+               bool(g["self_handled"][lo + i]), ts["step_due"][i], ts["step_warn"][i], ts["close_due"][i],
+               bool(g["on_time"][lo + i]) if not np.isnan(close_s[i]) else None,
+               None if np.isnan(close_s[i]) else float(close_s[i]), int(g["rework"][lo + i]), 0, 0, 0,
+               int(g["escalation"][lo + i]), False, False)
+
+
+def load(engine, g: dict, n: int) -> float:
+    t0 = time.perf_counter()
+    sqlite = engine.dialect.name == "sqlite"
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        if sqlite:
+            sql = f"INSERT INTO tickets ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+            for lo in range(0, n, 50_000):
+                cur.executemany(sql, list(rows(g, True, lo, min(n, lo + 50_000))))
+        else:
+            with cur.copy(f"COPY tickets ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                for lo in range(0, n, 50_000):
+                    for r in rows(g, False, lo, min(n, lo + 50_000)):
+                        copy.write_row(r)
+        raw.commit()
+        cur.execute("ANALYZE")
+        raw.commit()
+    finally:
+        raw.close()
+    return time.perf_counter() - t0
+
+
+def drill_steps(street: str, community: str):
+    end = NOW.date()
+    month = metrics.Period(end - timedelta(days=29), end)
+    year = metrics.Period(end - timedelta(days=364), end)
+    five = metrics.Period(end - timedelta(days=5 * 365), end)
+    for label, p in (("30 days", month), ("365 days", year)):
+        yield f"{label}: district", lambda e, p=p: metrics.summary(e, p, "district", now=NOW)
+        yield f"{label}: streets", lambda e, p=p: metrics.summary(e, p, "street", now=NOW)
+        yield f"{label}: communities of a street", lambda e, p=p: metrics.summary(e, p, "community", now=NOW,
+                                                                                 street=street)
+        yield f"{label}: grids of a community", lambda e, p=p: metrics.summary(e, p, "grid", now=NOW,
+                                                                              community=community)
+        yield f"{label}: categories", lambda e, p=p: metrics.summary(e, p, "category", now=NOW)
+        yield f"{label}: departments", lambda e, p=p: metrics.summary(e, p, "department", now=NOW)
+        yield f"{label}: one category by street", lambda e, p=p: metrics.summary(e, p, "street", now=NOW,
+                                                                                 category="1101")
+        yield f"{label}: series by day", lambda e, p=p: metrics.series(e, p, "day", now=NOW)
+        yield f"{label}: series by hour", lambda e, p=p: metrics.series(e, p, "hour", now=NOW)
+        yield f"{label}: worker ranking", lambda e, p=p: metrics.ranking(e, p, "workers", now=NOW)
+    yield "5 years: district", lambda e: metrics.summary(e, five, "district", now=NOW)
+    yield "5 years: streets", lambda e: metrics.summary(e, five, "street", now=NOW)
+
+
+def time_steps(engine, repeat: int) -> dict[str, float]:
+    codes = district_codes()
+    out = {}
+    for label, fn in drill_steps(codes[0][:9], codes[0][:12]):
+        fn(engine)  # warm the cache: a wall screen asks again and again
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            fn(engine)
+            times.append((time.perf_counter() - t0) * 1000)
+        out[label] = statistics.median(times)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tickets", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-sqlite", action="store_true")
+    ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--sqlite-path", default=None, help="SQLite file (default: a temporary one)")
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    g = generate(args.tickets, args.seed)
+    print(f"generated {args.tickets:,} tickets in {time.perf_counter() - t0:.1f} s")
+    results: dict[str, dict[str, float]] = {}
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = args.sqlite_path or f"{tmp}/bench.db"
+            Path(path).unlink(missing_ok=True)
+            engine = make_engine(f"sqlite:///{path}")
+            migrate(engine)
+            print(f"SQLite: loaded in {load(engine, g, args.tickets):.1f} s")
+            results["sqlite"] = time_steps(engine, args.repeat)
+            _report({"sqlite": results["sqlite"]})
+            engine.dispose()
+    if not args.no_postgres:
+        pg = _postgres(g, args)
+        if pg is not None:
+            results["postgresql"] = pg
+    _report(results)
+    return 0
+
+
+def _postgres(g, args):
+    try:
+        admin = make_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+        with admin.connect() as c:
+            c.exec_driver_sql("SELECT 1")
+    except Exception as exc:  # noqa: BLE001
+        print(f"PostgreSQL skipped: not reachable ({type(exc).__name__})")
+        return None
+    name = f"gp_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as c:
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        engine = make_engine(PG_ADMIN.rsplit("/", 1)[0] + "/" + name)
+        migrate(engine)
+        print(f"PostgreSQL: loaded in {load(engine, g, args.tickets):.1f} s")
+        out = time_steps(engine, args.repeat)
+        engine.dispose()
+        return out
+    finally:
+        with admin.connect() as c:
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def _report(results: dict[str, dict[str, float]]) -> None:
+    dbs = list(results)
+    if not dbs:
+        return
+    steps = list(results[dbs[0]])
+    print(f"\n{'drill step (median ms)':<42}" + "".join(f"{d:>12}" for d in dbs) + f"{'target':>9}")
+    for s in steps:
+        cells = "".join(f"{results[d][s]:>12.1f}" for d in dbs)
+        ok = all(results[d][s] <= TARGET_MS for d in dbs)
+        print(f"{s:<42}{cells}{TARGET_MS:>8} {'ok' if ok else 'OVER'}")
+    for d in dbs:
+        worst = max(results[d].values())
+        print(f"{d}: worst step {worst:.0f} ms, {sum(v <= TARGET_MS for v in results[d].values())}/{len(steps)} "
+              f"steps within {TARGET_MS} ms")
+
+
+
+if __name__ == "__main__":
+    sys.exit(main())

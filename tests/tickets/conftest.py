@@ -1,0 +1,117 @@
+"""Fixtures for the ticket tests: a service over in-memory SQLite on the 9-grid box district, with a test clock."""
+
+from __future__ import annotations
+
+import importlib.util
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from tickets.actors import Actor
+from tickets.settings import load_settings
+from tickets.store import SqlTicketStore
+
+# Monday 2024-11-18 10:00 Asia/Shanghai: inside working hours
+T0 = datetime(2024, 11, 18, 2, 0, tzinfo=UTC)
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+class ShapelyLocator:
+    """Stand-in for geo.locate while it is being written: a covers() loop over the grids."""
+
+    def __init__(self, grids):
+        self.codes = list(grids["code"])
+        self.geoms = list(grids.geometry)
+
+    def locate_one(self, lon, lat):
+        from shapely.geometry import Point
+
+        p = Point(lon, lat)
+        return next((c for c, g in zip(self.codes, self.geoms, strict=True) if g.covers(p)), None)
+
+    def locate_codes(self, lons, lats):
+        return np.array([self.locate_one(x, y) for x, y in zip(lons, lats, strict=True)], dtype=object)
+
+
+def with_locator(district):
+    if importlib.util.find_spec("geo.locate") is None:
+        district.__dict__["locator"] = ShapelyLocator(district.grids)  # cached_property slot
+    return district
+
+
+class Clock:
+    def __init__(self, now=T0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **kw):
+        self.now += timedelta(**kw)
+        return self.now
+
+
+@pytest.fixture
+def district(box_district):
+    return with_locator(box_district)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return load_settings(photo_dir=tmp_path / "photos", database_url="sqlite://")
+
+
+@pytest.fixture
+def store():
+    s = SqlTicketStore("sqlite://")
+    s.migrate()
+    yield s
+    s.engine.dispose()
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def service(store, district, settings, clock):
+    from tickets.service import TicketService
+
+    return TicketService(store, district, settings, clock=clock)
+
+
+GRID = "120110001001001"  # the north-west box: street 120110001
+STREET = "120110001"
+INSIDE = (117.305, 39.095)  # inside GRID
+OUTSIDE = (116.0, 39.0)
+
+WORKER = Actor(role="worker", name="格格", worker_id=f"W{GRID}")
+OTHER_WORKER = Actor(role="worker", name="别的格格", worker_id="W120110002001001")
+STREET_CENTER = Actor(role="street", name="测试1街道", street_code=STREET)
+OTHER_STREET = Actor(role="street", name="测试2街道", street_code="120110002")
+DEPT = Actor(role="department", name="居委会", department="C01")
+STREET_DEPT = Actor(role="department", name="城管科", department="S01")
+DISTRICT = Actor(role="district", name="区中心")
+
+
+TOKENS = {"worker-token": WORKER, "street-token": STREET_CENTER, "dept-token": DEPT, "admin-token": DISTRICT,
+          "other-street": OTHER_STREET}
+
+
+@pytest.fixture
+def client(service):
+    import flask
+
+    from tickets.web import register
+
+    app = flask.Flask("tickets-test")
+    register(app, store=service.store, district=service.district, authenticate=TOKENS.get, open311_key="k-311",
+             service=service)
+    return app.test_client()
+
+
+def auth(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,20 @@
+"""The ticket closed loop (事件闭环): report → register → dispatch → handle → check → close, in three tiers.
+
+Modules, one job each:
+
+- :mod:`tickets.states` / :mod:`tickets.machine`: the states, actions and who may take them.
+- :mod:`tickets.calendar` / :mod:`tickets.limits` / :mod:`tickets.deadlines`: working time, limits, lights.
+- :mod:`tickets.models` / :mod:`tickets.store`: the SQL schema (alembic migrations in ``migrations/``) and rows.
+- :mod:`tickets.effects` / :mod:`tickets.service`: what a transition writes, and the use cases.
+- :mod:`tickets.metrics`: closure-loop metrics in SQL.
+- :mod:`tickets.web` (:mod:`tickets.api`, :mod:`tickets.metrics_api`, :mod:`tickets.open311`): HTTP.
+- :mod:`tickets.outbox`: ticket events to Redis.  :mod:`tickets.simulate` / :mod:`tickets.policy`: field-like data.
+
+The composition root needs only::
+
+    from tickets.store import SqlTicketStore, migrate
+    from tickets.web import register
+    from tickets.outbox import OutboxRelay
+    from tickets.simulate import backfill, TicketFlow
+    from tickets.actors import Actor, actors_from_config
+"""

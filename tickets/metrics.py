@@ -1,0 +1,222 @@
+"""Closure-loop metrics, computed in SQL: one GROUP BY over ``tickets`` per request.
+
+The population of every figure is the cohort of tickets *reported* in the period (local days,
+inclusive) within the scope, so every count of a parent equals the sum over its children and
+every rate stays within [0, 1]. "Now" figures (open, overdue) are those of the same cohort at ``as_of``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, and_, case, func, literal, select
+
+from tickets.models import tickets
+from tickets.states import OPEN_STATES
+
+C = tickets.c
+LEVELS = {
+    "district": None, "street": C.street_code, "community": C.community_code, "grid": C.grid_code,
+    "category": C.category_code, "major": C.major_code, "department": C.department, "source": C.source,
+    "worker": C.grid_worker_id,
+}
+FILTERS = {"street": C.street_code, "community": C.community_code, "grid": C.grid_code,
+           "category": C.category_code, "major": C.major_code, "department": C.department, "source": C.source}
+
+DEFINITIONS = {
+    "received": "tickets reported in the period (受理数)",
+    "registered": "of those, accepted as cases: registered (立案) or self-handled in the grid",
+    "closed": "of those, closed (结案数)",
+    "due_to_close": "应结案数 = closed + registered, still open and past the closing deadline",
+    "closure_rate": "结案率 = closed / due_to_close (the standard figure)",
+    "press_closure_rate": "办结率 = closed / received (the figure the press quotes)",
+    "on_time_closure_rate": "按期结案率 = closed within the closing limit / due_to_close",
+    "registration_rate": "立案率 = registered / received",
+    "handling_rate": "处置率 = handled / due_to_handle (handled + signed, unhandled and past the handling limit)",
+    "on_time_handling_rate": "按时处置率 = handled within the handling limit / due_to_handle",
+    "rework_rate": "返工率 = tickets reworked at least once / due_to_close (among those due to close)",
+    "open_now": "of those, still open at as_of",
+    "overdue_now": "of those, open with the current step past its deadline at as_of (red light, 超期)",
+    "yellow_now": "of those, open with 80–100% of the current step's limit used at as_of (督办)",
+    "avg_close_h": "mean wall-clock hours from report to closure, closed tickets",
+    "p90_close_h": "90th percentile (nearest rank) of wall-clock hours from report to closure",
+    "score": "composite: 100 × (0.4 × closure_rate + 0.4 × on_time_closure_rate + 0.2 × (1 − rework_rate))",
+}
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local days ``start``..``end`` inclusive, as a UTC half-open interval."""
+
+    start: date
+    end: date
+    tz: str = "Asia/Shanghai"
+
+    @property
+    def utc(self) -> tuple[datetime, datetime]:
+        z = ZoneInfo(self.tz)
+        a = datetime.combine(self.start, time(), z).astimezone(UTC)
+        b = datetime.combine(self.end + timedelta(days=1), time(), z).astimezone(UTC)
+        return a, b
+
+
+def _n(cond):
+    return func.sum(case((cond, 1), else_=0))
+
+
+def _aggregates(now: datetime) -> list:
+    open_ = C.state.in_([s.value for s in OPEN_STATES])
+    overdue_close = and_(open_, C.registered_at.is_not(None), C.close_due_at < now)
+    overdue_handle = and_(open_, C.signed_at.is_not(None), C.handled_at.is_(None), C.handle_due_at < now)
+    return [
+        func.count().label("received"),
+        _n(C.registered_at.is_not(None)).label("registered"),
+        _n(C.dispatched_at.is_not(None)).label("dispatched"),
+        _n(C.closed_at.is_not(None)).label("closed"),
+        _n(C.closed_on_time.is_(True)).label("closed_on_time"),
+        _n(overdue_close).label("overdue_unclosed"),
+        _n(C.handled_at.is_not(None)).label("handled"),
+        _n(C.handled_on_time.is_(True)).label("handled_on_time"),
+        _n(overdue_handle).label("overdue_unhandled"),
+        _n(and_(C.rework_count > 0, (C.closed_at.is_not(None)) | overdue_close)).label("reworked"),
+        _n(C.voided_at.is_not(None)).label("voided"),
+        _n(C.self_handled.is_(True)).label("self_handled"),
+        _n(C.escalation_count > 0).label("escalated"),
+        _n(open_).label("open_now"),
+        _n(and_(open_, C.step_due_at < now)).label("overdue_now"),
+        _n(and_(open_, C.step_warn_at <= now, C.step_due_at >= now)).label("yellow_now"),
+        func.avg(C.close_s).label("avg_close_s"),
+    ]
+
+
+def _where(period: Period, filters: dict) -> list:
+    a, b = period.utc
+    out = [C.reported_at >= a, C.reported_at < b]
+    for key, value in filters.items():
+        if value is not None:
+            out.append(FILTERS[key] == value)
+    return out
+
+
+def _rates(r: dict) -> dict:
+    def div(a, b):
+        return round(a / b, 6) if b else None
+
+    r["due_to_close"] = r["closed"] + r.pop("overdue_unclosed")
+    r["due_to_handle"] = r["handled"] + r.pop("overdue_unhandled")
+    r["closure_rate"] = div(r["closed"], r["due_to_close"])
+    r["press_closure_rate"] = div(r["closed"], r["received"])
+    r["on_time_closure_rate"] = div(r["closed_on_time"], r["due_to_close"])
+    r["registration_rate"] = div(r["registered"], r["received"])
+    r["handling_rate"] = div(r["handled"], r["due_to_handle"])
+    r["on_time_handling_rate"] = div(r["handled_on_time"], r["due_to_handle"])
+    r["rework_rate"] = div(r["reworked"], r["due_to_close"])
+    s = r.pop("avg_close_s")
+    r["avg_close_h"] = round(float(s) / 3600, 2) if s is not None else None
+    if r["closure_rate"] is not None:
+        r["score"] = round(100 * (0.4 * r["closure_rate"] + 0.4 * r["on_time_closure_rate"]
+                                  + 0.2 * (1 - r["rework_rate"])), 2)
+    else:
+        r["score"] = None
+    return r
+
+
+def summary(engine: Engine, period: Period, level: str = "district", *, now: datetime | None = None,
+            p90: bool = True, **filters) -> list[dict]:
+    """Metric rows for ``period`` grouped by ``level`` (see :data:`LEVELS`), within ``filters``.
+
+    Examples
+    --------
+    >>> summary(engine, Period(date(2024, 11, 1), date(2024, 11, 30)), "street")  # doctest: +SKIP
+    [{'key': '120110001', 'received': 812, 'closure_rate': 0.981, ...}, ...]
+    """
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}")
+    unknown = set(filters) - set(FILTERS)
+    if unknown:
+        raise ValueError(f"unknown filter(s) {', '.join(sorted(unknown))}")
+    now = now or datetime.now(UTC)
+    key = LEVELS[level] if LEVELS[level] is not None else literal("district")
+    where = _where(period, filters)
+    stmt = select(key.label("key"), *_aggregates(now)).where(*where).group_by(key).order_by(key)
+    with engine.connect() as conn:
+        rows = [_counts(r) for r in conn.execute(stmt).mappings()]
+        p90s = _p90(conn, key, where) if p90 else {}
+    if level == "district" and not rows:  # an empty period still has a district row, of zeros
+        rows = [_counts({"key": "district", **{a.name: None for a in _aggregates(now)}})]
+    out = []
+    for r in rows:
+        r = _rates(r)
+        s = p90s.get(r["key"])
+        r["p90_close_h"] = round(float(s) / 3600, 2) if s is not None else None
+        out.append(r)
+    return out
+
+
+def _counts(row) -> dict:
+    # SUM over no rows is NULL and some drivers return Decimal: make every count an int
+    return {k: (v if k in ("key", "avg_close_s") else int(v or 0)) for k, v in row.items()}
+
+
+def _p90(conn, key, where) -> dict:
+    """Nearest-rank 90th percentile of ``close_s`` per key (percentile_disc on PostgreSQL, a window on SQLite)."""
+    closed = [*where, C.close_s.is_not(None)]
+    if conn.dialect.name == "postgresql":
+        stmt = select(key.label("key"), func.percentile_disc(0.9).within_group(C.close_s).label("p")) \
+            .where(*closed).group_by(key)
+        return {k: p for k, p in conn.execute(stmt).all()}
+    rn = func.row_number().over(partition_by=key, order_by=C.close_s).label("rn")
+    n = func.count().over(partition_by=key).label("n")
+    inner = select(key.label("key"), C.close_s.label("s"), rn, n).where(*closed).subquery()
+    x = 0.9 * inner.c.n
+    rank = func.cast(x, tickets.c.version.type) + case((x > func.cast(x, tickets.c.version.type), 1), else_=0)
+    stmt = select(inner.c.key, inner.c.s).where(inner.c.rn == func.max(rank, 1))
+    return {k: s for k, s in conn.execute(stmt).all()}
+
+
+def series(engine: Engine, period: Period, by: str = "day", *, now: datetime | None = None, **filters) -> list[dict]:
+    """The same figures per local day (``YYYY-MM-DD``) or per local hour of day (0–23) of reporting."""
+    if by not in ("day", "hour"):
+        raise ValueError("by must be day or hour")
+    now = now or datetime.now(UTC)
+    key = _local_bucket(engine.dialect.name, period.tz, by)
+    stmt = select(key.label("key"), *_aggregates(now)).where(*_where(period, filters)).group_by(key).order_by(key)
+    with engine.connect() as conn:
+        rows = [_counts(r) for r in conn.execute(stmt).mappings()]
+    out = []
+    for r in rows:
+        if by == "hour":
+            r["key"] = int(r["key"])
+        out.append(_rates(r))
+    return out
+
+
+def _local_bucket(dialect: str, tz: str, by: str):
+    if dialect == "postgresql":
+        local = func.timezone(tz, C.reported_at)
+        return func.to_char(local, "YYYY-MM-DD") if by == "day" else func.extract("hour", local)
+    # SQLite stores naive UTC; the zone's offset is fixed (Asia/Shanghai has no DST since 1991)
+    off_h = int(datetime.now(ZoneInfo(tz)).utcoffset().total_seconds() // 3600)
+    shift = f"{off_h:+d} hours"
+    return func.date(C.reported_at, shift) if by == "day" else func.strftime("%H", C.reported_at, shift)
+
+
+def ranking(engine: Engine, period: Period, of: str, *, now: datetime | None = None, **filters) -> list[dict]:
+    """Streets, communities, departments or workers by composite score (best first), with rank."""
+    level = {"streets": "street", "communities": "community", "departments": "department",
+             "workers": "worker", "grids": "grid"}.get(of, of)
+    rows = [r for r in summary(engine, period, level, now=now, p90=False, **filters) if r["key"] is not None]
+    if level == "worker":
+        for r in rows:  # workers: valid reports, problems solved in the grid, on-time closure
+            valid = 1 - r["voided"] / r["received"] if r["received"] else 0
+            solved = r["self_handled"] / r["received"] if r["received"] else 0
+            r["score"] = round(100 * (0.4 * valid + 0.4 * solved + 0.2 * (r["on_time_closure_rate"] or 0)), 2)
+    rows.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0), str(r["key"])))
+    for i, r in enumerate(rows, 1):
+        r["rank"] = i
+    return rows
+
+
+WORKER_SCORE = "workers: 100 × (0.4 × valid-report rate + 0.4 × self-handled share + 0.2 × on-time closure rate)"
