@@ -1,0 +1,92 @@
+"""LiveReader: what the web process reads — the live snapshot, a worker's daily track, the patrol figures.
+
+Examples
+--------
+>>> reader = LiveReader(client, roster, settings)  # doctest: +SKIP
+>>> reader.snapshot(street_code="120110001")[0]["status"]  # doctest: +SKIP
+'online'
+"""
+
+from __future__ import annotations
+
+import time
+
+import orjson
+
+from streams.patrol import read_patrol
+from streams.stages.status import status_of
+
+PUBLIC_FIELDS = ("id", "name", "lon", "lat", "grid", "street", "home", "status", "moving", "ts", "spd", "bat",
+                 "outside", "sos")  # fmt: skip
+
+
+class LiveReader:
+    def __init__(self, redis_client, roster, settings):
+        self.client, self.roster, self.settings = redis_client, roster, settings
+
+    def snapshot(self, street_code: str | None = None, now: float | None = None) -> list[dict]:
+        """Every roster worker in scope (a street, or all), in roster order, with the contract's live fields.
+
+        A worker never seen has status ``offline`` and ``lon``/``lat``/``ts`` null.  The status is re-derived
+        from the fix age at read time, so a reader between two sweeps never shows a silent worker online.
+        """
+        s = self.settings
+        now = time.time() if now is None else now
+        workers = self.roster.in_street(street_code) if street_code else self.roster.workers
+        if not workers:
+            return []
+        raws = self.client.hmget(s.key("live"), [w.worker_id for w in workers])
+        out = []
+        for w, raw in zip(workers, raws, strict=True):
+            entry = _decode(raw)
+            if entry is None:
+                out.append(
+                    {"id": w.worker_id, "name": w.name, "lon": None, "lat": None, "grid": None,
+                     "street": w.street_code, "home": w.home_grid, "status": "offline", "moving": False,
+                     "ts": None, "spd": None, "bat": None, "outside": False, "sos": False}
+                )  # fmt: skip
+                continue
+            item = {k: entry.get(k) for k in PUBLIC_FIELDS}
+            item["name"], item["street"], item["home"] = w.name, w.street_code, w.home_grid
+            item["status"] = status_of(now - float(entry["ts"]), s.stale_after_s, s.offline_after_s)
+            if item["status"] != "online":
+                item["moving"] = False
+            out.append(item)
+        return out
+
+    def track(self, worker_id: str, date: str) -> dict:
+        """The worker's track of a local day as a GeoJSON Feature, fixes in time order.
+
+        ``geometry`` is a LineString (2+ fixes), a Point (1) or null (none); ``properties.times`` holds the unix
+        fix times aligned with the coordinates.
+        """
+        members = self.client.zrange(self.settings.key("track", date, worker_id), 0, -1)
+        coords, times = [], []
+        for m in members:
+            ts, lon, lat = m.decode().split(",")
+            times.append(float(ts))
+            coords.append([float(lon), float(lat)])
+        if len(coords) >= 2:
+            geometry = {"type": "LineString", "coordinates": coords}
+        elif coords:
+            geometry = {"type": "Point", "coordinates": coords[0]}
+        else:
+            geometry = None
+        worker = self.roster.by_worker(worker_id)
+        props = {"worker_id": worker_id, "name": worker.name if worker else None, "date": date, "times": times,
+                 "count": len(times)}  # fmt: skip
+        return {"type": "Feature", "geometry": geometry, "properties": props}
+
+    def patrol(self, date: str, street_code: str | None = None) -> dict:
+        """Per-grid and per-worker patrol figures of a local day (see :func:`streams.patrol.read_patrol`)."""
+        return read_patrol(self.client, self.settings, self.roster, date, street_code)
+
+
+def _decode(raw) -> dict | None:
+    if raw is None:
+        return None
+    try:
+        entry = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return entry if isinstance(entry, dict) and "ts" in entry else None

@@ -1,0 +1,155 @@
+"""The ping stream in Redis: a sink for the web process and a consumer-group source for processors.
+
+``{p}:pings`` entries have one field ``p``: the orjson bytes of a normalized ping (see ``streams/CONTRACT.md``).
+Dead letters go to ``{p}:dead`` with the original ``p``, the stream ``id``, the ``stage`` and the ``reason``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+import redis
+from redis.backoff import ConstantBackoff
+from redis.retry import Retry
+
+from streams.settings import StreamSettings
+
+log = logging.getLogger(__name__)
+
+# One entry as redis-py returns it: (stream id, {field: value}); bytes throughout (decode_responses=False).
+Entry = tuple[bytes, dict[bytes, bytes]]
+
+
+def make_redis(settings: StreamSettings, url: str | None = None) -> redis.Redis:
+    """A bytes client with short timeouts and one quick retry, so that a dead Redis is noticed (503) in well
+    under a second instead of redis-py's default backoff of several seconds."""
+    return redis.Redis.from_url(
+        url or settings.redis_url,
+        socket_connect_timeout=settings.redis_timeout_s,
+        socket_timeout=max(settings.redis_timeout_s, settings.block_ms / 1000 + 1.0),
+        retry=Retry(ConstantBackoff(0.05), 1),
+        health_check_interval=30,
+    )
+
+
+class RedisPingSink:
+    """Appends normalized pings to the stream, one pipelined round trip per call."""
+
+    def __init__(self, client: redis.Redis, settings: StreamSettings):
+        self.client, self.settings = client, settings
+        self.stream = settings.key("pings")
+        # MAXLEN ~ only when configured: trimming an unconsumed stream would lose pings.
+        self._trim = {"maxlen": settings.stream_maxlen, "approximate": True} if settings.stream_maxlen else {}
+
+    def write(self, pings: list[dict]) -> int:
+        """XADD every ping; raises ``redis.ConnectionError``/``TimeoutError`` when Redis cannot be reached."""
+        if not pings:
+            return 0
+        if len(pings) == 1:
+            self.client.xadd(self.stream, {"p": orjson.dumps(pings[0])}, **self._trim)
+            return 1
+        pipe = self.client.pipeline(transaction=False)
+        for ping in pings:
+            pipe.xadd(self.stream, {"p": orjson.dumps(ping)}, **self._trim)
+        pipe.execute()
+        return len(pings)
+
+
+class RedisPingSource:
+    """One consumer of the processors' group: read new entries, claim a dead consumer's, ack, dead-letter."""
+
+    def __init__(self, client: redis.Redis, settings: StreamSettings, consumer: str):
+        self.client, self.settings, self.consumer = client, settings, consumer
+        self.stream = settings.key("pings")
+        self.group = settings.key("processors")
+        self.dead = settings.key("dead")
+        self._own_pending = True  # after a restart under the same name, first re-read our own pending entries
+        self._claim_cursor = b"0-0"
+
+    def ensure_group(self) -> None:
+        try:
+            self.client.xgroup_create(self.stream, self.group, id="0", mkstream=True)
+        except redis.ResponseError as e:
+            if "BUSYGROUP" not in str(e):
+                raise
+
+    def read(self, count: int | None = None, block_ms: int | None = None, wait: bool = True) -> list[Entry]:
+        """The next entries for this consumer: its own pending ones first (after a restart or an error), then
+        new ones, waiting up to ``block_ms`` (default ``settings.block_ms``) unless ``wait`` is false."""
+        count = count or self.settings.read_count
+        if self._own_pending:
+            entries = self._xreadgroup("0", count, None)
+            if entries:
+                return entries
+            self._own_pending = False
+        block = (self.settings.block_ms if block_ms is None else block_ms) if wait else None
+        return self._xreadgroup(">", count, block or None)  # redis-py: block=0 would wait forever
+
+    def reread_pending(self) -> None:
+        """Deliver this consumer's unacknowledged entries again on the next :meth:`read`."""
+        self._own_pending = True
+
+    def _xreadgroup(self, start: str, count: int, block_ms: int | None) -> list[Entry]:
+        try:
+            reply = self.client.xreadgroup(self.group, self.consumer, {self.stream: start}, count, block_ms)
+        except redis.ResponseError as e:
+            if "NOGROUP" not in str(e):
+                raise
+            self.ensure_group()  # the stream was deleted under us (e.g. a test cleaning up): start again
+            return []
+        if not reply:
+            return []
+        _, entries = reply[0] if isinstance(reply, list) else next(iter(reply.items()))
+        return [e for e in entries if e[1] is not None]
+
+    def claim(self, count: int | None = None) -> list[Entry]:
+        """XAUTOCLAIM entries idle longer than ``claim_min_idle_ms`` (a dead consumer's) for this consumer.
+
+        Works on Redis 6.2 (reply ``[cursor, entries]``, trimmed entries appear with no fields) and 7
+        (``[cursor, entries, deleted ids]``, trimmed entries dropped from the PEL by Redis itself).
+        """
+        count = count or self.settings.read_count
+        try:
+            reply = self.client.xautoclaim(
+                self.stream, self.group, self.consumer, self.settings.claim_min_idle_ms, self._claim_cursor, count=count
+            )
+        except redis.ResponseError as e:
+            if "NOGROUP" not in str(e):
+                raise
+            self.ensure_group()
+            return []
+        cursor, entries = reply[0], reply[1]
+        self._claim_cursor = cursor if cursor not in (b"0-0", "0-0") else b"0-0"
+        live = [e for e in entries if e[0] is not None and e[1]]
+        if len(live) < len(entries):  # 6.2: entries trimmed while pending came back as nil, now in our PEL
+            self._ack_trimmed({e[0] for e in live}, count)
+        return live
+
+    def _ack_trimmed(self, keep: set, count: int) -> None:
+        pending = self.client.xpending_range(self.stream, self.group, "-", "+", count, consumername=self.consumer)
+        gone = [p["message_id"] for p in pending if p["message_id"] not in keep]
+        gone = [i for i in gone if not self.client.xrange(self.stream, i, i)]
+        if gone:
+            self.client.xack(self.stream, self.group, *gone)
+
+    def ack(self, pipe, ids: list[bytes]) -> None:
+        if ids:
+            pipe.xack(self.stream, self.group, *ids)
+
+    def dead_letter(self, pipe, entry_id: bytes, raw: bytes | None, stage: str, reason: str) -> None:
+        fields = {"p": raw or b"", "id": entry_id, "stage": stage, "reason": reason[:500]}
+        pipe.xadd(self.dead, fields, maxlen=self.settings.dead_maxlen or None, approximate=True)
+
+    def lag(self) -> int | None:
+        """Entries not yet delivered to the group (Redis ≥ 7; ``None`` on 6.2) plus pending ones."""
+        try:
+            groups = self.client.xinfo_groups(self.stream)
+        except redis.ResponseError:
+            return None
+        for g in groups:
+            name = g.get("name")
+            if name in (self.group, self.group.encode()):
+                lag = g.get("lag")
+                return None if lag is None else int(lag) + int(g.get("pending") or 0)
+        return None

@@ -1,0 +1,68 @@
+"""The stage list, built once from settings: a rule whose threshold is 0 is simply left out.
+
+Order (each stage sees only the pings the ones before it kept)::
+
+    DecodePing → LoadState → DropInvalid → DropZero → DropFuture → DropStale → DropInaccurate
+    → DropDuplicate → DropSpeedJump → DropTooFrequent → LocateGrid → LinkPrevious → DetectMotion
+    → UpdateStatus → AccountPatrol → RaiseAlerts → PushChanges → StoreLive → AppendTrack
+
+Stateless rules come first (cheap, vectorised); rules that compare with the worker's last fix come after them
+so that a bad fix never becomes anybody's "last fix".  PushChanges precedes StoreLive because StoreLive writes the
+rows inside its compare-and-set (see :mod:`streams.stages.live`).
+"""
+
+from __future__ import annotations
+
+from streams.stages import Stage
+from streams.stages.alerts import RaiseAlerts
+from streams.stages.filters import (
+    DecodePing,
+    DropDuplicate,
+    DropFuture,
+    DropInaccurate,
+    DropInvalid,
+    DropSpeedJump,
+    DropStale,
+    DropTooFrequent,
+    DropZero,
+)
+from streams.stages.live import AppendTrack, LoadState, StoreLive
+from streams.stages.locate import LocateGrid
+from streams.stages.motion import DetectMotion, LinkPrevious
+from streams.stages.patrol import AccountPatrol
+from streams.stages.push import PushChanges
+from streams.stages.status import UpdateStatus
+
+
+def build_stages(client, district, settings, *, push: bool = True, locate: Stage | None = None) -> list[Stage]:
+    """The processing stages for ``settings``; ``locate`` replaces the district's LocateGrid (tests)."""
+    s = settings
+    optional = [
+        (True, DropInvalid),
+        (True, DropZero),
+        (s.max_future_s > 0, lambda: DropFuture(s.max_future_s)),
+        (s.max_age_s > 0, lambda: DropStale(s.max_age_s)),
+        (s.max_accuracy_m > 0, lambda: DropInaccurate(s.max_accuracy_m)),
+        (True, DropDuplicate),
+        (s.max_speed_kmh > 0, lambda: DropSpeedJump(s.max_speed_kmh)),
+        (s.min_period_s > 0, lambda: DropTooFrequent(s.min_period_s)),
+    ]
+    stages: list[Stage] = [DecodePing(), LoadState(client, s)]
+    stages += [make() for enabled, make in optional if enabled]
+    stages += [
+        locate or LocateGrid.from_district(district),
+        LinkPrevious(),
+        DetectMotion(s.moving_speed_kmh, s.min_move_m),
+        UpdateStatus(s.stale_after_s, s.offline_after_s),
+        AccountPatrol(client, s),
+        RaiseAlerts(s.outside_alert_s),
+    ]
+    if push:
+        stages.append(PushChanges())
+    stages += [StoreLive(client, s), AppendTrack(client, s)]
+    return stages
+
+
+def describe(stages: list[Stage]) -> str:
+    """``"DecodePing → LoadState → …"``, for the start-up log line."""
+    return " → ".join(st.name for st in stages)

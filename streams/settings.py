@@ -1,0 +1,119 @@
+"""Settings of the live path: one frozen object, resolved as explicit argument > ``GRIDPULSE_*`` env var > default.
+
+Every threshold carries its unit in its name.  A threshold of 0 switches its rule off, and the stage is then
+left out of the pipeline (Traccar does the same with its ``filter.*`` keys).
+
+Examples
+--------
+>>> s = StreamSettings.from_env(key_prefix="t1", max_speed_kmh=120)
+>>> s.key("pings"), s.max_speed_kmh
+('t1:pings', 120.0)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, fields
+from datetime import time
+
+
+class SettingsError(ValueError):
+    """A setting has an impossible value; the message names the setting and its environment variable."""
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    # Connections and keys
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    key_prefix: str = "gp"
+    ingest_key: str = ""  # bearer key of POST /api/v1/pings; empty: the batch API answers 401 to everyone
+    redis_timeout_s: float = 2.0  # socket connect/read timeout of the clients this package makes
+    retry_after_s: int = 5  # Retry-After sent with a 503 when Redis cannot be reached
+    # Stream
+    stream_maxlen: int = 0  # approximate MAXLEN ~ of the ping stream; 0 = never trim
+    dead_maxlen: int = 100_000  # approximate length kept of the dead-letter stream
+    alerts_maxlen: int = 10_000  # approximate length kept of the alert stream
+    # Batch API limits
+    batch_max_pings: int = 5_000
+    batch_max_bytes: int = 4_000_000
+    # Consumer
+    read_count: int = 1_000  # entries per XREADGROUP
+    block_ms: int = 200  # XREADGROUP block; also bounds how late a coalesced push can be
+    claim_min_idle_ms: int = 30_000  # a pending entry idle this long belongs to a dead consumer: XAUTOCLAIM it
+    claim_interval_s: float = 5.0
+    # Filters (0 = rule off)
+    max_future_s: float = 300.0  # drop fixes more than this ahead of the receive time
+    max_age_s: float = 6 * 3600.0  # drop fixes older than this at receive time
+    max_accuracy_m: float = 100.0  # drop fixes whose reported accuracy radius is larger
+    max_speed_kmh: float = 150.0  # drop a fix implying a faster jump from the worker's last fix
+    min_period_s: float = 1.0  # drop a fix closer than this in time after the worker's last fix
+    # Motion and status
+    moving_speed_kmh: float = 1.5  # at or above: moving
+    min_move_m: float = 3.0  # a derived speed counts only if the worker moved at least this far
+    stale_after_s: float = 120.0  # no fix for this long: stale
+    offline_after_s: float = 600.0  # no fix for this long: offline
+    sweep_interval_s: float = 5.0  # how often one processor re-evaluates stale/offline (silence sends no ping)
+    # Shift (local time, Asia/Shanghai); offline alerts only within it
+    shift_start: time = time(8, 30)
+    shift_end: time = time(17, 30)
+    timezone: str = "Asia/Shanghai"
+    # Patrol and alerts
+    patrol_gap_s: float = 300.0  # a gap between fixes longer than this is not counted as patrol time
+    outside_alert_s: float = 600.0  # outside own grid this long: alert (0 = off)
+    # Storage and push
+    track_days: int = 7  # daily tracks kept this many days
+    push_interval_s: float = 1.0  # at most one ``positions`` message per room per this interval
+
+    def key(self, *parts: str) -> str:
+        """A Redis key under this prefix: ``key("track", day, w)`` → ``gp:track:day:w``."""
+        return ":".join((self.key_prefix, *parts))
+
+    @classmethod
+    def from_env(cls, env: dict | None = None, **overrides) -> StreamSettings:
+        """Explicit ``overrides`` > ``GRIDPULSE_<FIELD>`` environment variables > defaults; validated."""
+        env = os.environ if env is None else env
+        values = {}
+        for f in fields(cls):
+            if f.name in overrides:
+                values[f.name] = overrides.pop(f.name)
+            elif (raw := env.get(f"GRIDPULSE_{f.name.upper()}")) not in (None, ""):
+                values[f.name] = _parse(f, raw)
+        if overrides:
+            raise SettingsError(f"unknown stream setting(s): {sorted(overrides)}")
+        return cls(**values)
+
+    def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.type in ("float", "int") and not isinstance(value, bool):
+                try:
+                    value = float(value) if f.type == "float" else int(value)
+                except (TypeError, ValueError):
+                    raise SettingsError(_msg(f.name, value, f"a number ({f.type})")) from None
+                if value < 0:
+                    raise SettingsError(_msg(f.name, value, "≥ 0"))
+                object.__setattr__(self, f.name, value)
+        if self.offline_after_s and self.offline_after_s < self.stale_after_s:
+            raise SettingsError(_msg("offline_after_s", self.offline_after_s, f"≥ stale_after_s ({self.stale_after_s})"))
+        if not self.key_prefix or any(c in self.key_prefix for c in " {}"):
+            raise SettingsError(_msg("key_prefix", self.key_prefix, "non-empty, without spaces or braces"))
+        for name in ("read_count", "batch_max_pings", "batch_max_bytes", "push_interval_s", "sweep_interval_s"):
+            if not getattr(self, name):
+                raise SettingsError(_msg(name, 0, "> 0"))
+
+    def replace(self, **changes) -> StreamSettings:
+        return dataclasses.replace(self, **changes)
+
+
+def _parse(f, raw: str):
+    if f.type == "time":
+        try:
+            return time.fromisoformat(raw)
+        except ValueError:
+            raise SettingsError(_msg(f.name, raw, "a local time HH:MM")) from None
+    return raw  # numbers are converted (and checked) in __post_init__
+
+
+def _msg(name: str, value, expected: str) -> str:
+    return f"setting {name} (GRIDPULSE_{name.upper()}) = {value!r}: expected {expected}"

@@ -1,0 +1,151 @@
+"""Live state and tracks: LoadState (one HMGET for the batch's workers), StoreLive, AppendTrack.
+
+``{p}:live[worker_id]`` = orjson of the contract's live dict (``ts`` first) plus private ``_os`` (outside own
+grid since, unix s) and ``_oa`` (outside alert raised).  StoreLive writes each worker's newest in-order fix with a
+Lua compare-and-set on ``ts``, so a late fix — or a slower processor holding older fixes of the same worker —
+never moves a dot back; the same script writes the coalesced push rows (``{p}:dirty:{room}``).
+``{p}:track:{YYYY-MM-DD}:{worker_id}`` = sorted set, score = fix time, member = ``"ts,lon,lat"``: ordered by
+fix time whatever the arrival order, and a re-delivered fix adds nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+
+from streams.stages import BatchStage
+from streams.stages.model import Batch, Ping
+
+log = logging.getLogger(__name__)
+
+# The scripts take their data as one JSON argument: packing thousands of separate arguments costs the client
+# far more (redis-py encodes each in Python) than one cjson.decode costs Redis.
+# KEYS[1] live hash, KEYS[2] dirty hash of room "district", KEYS[3..] dirty hashes of street rooms.
+# ARGV[1]: JSON [[worker, fix ts, live json, positions row json or "", street room index (0 = none)], ...].
+LIVE_CAS = """
+local n = 0
+for _, u in ipairs(cjson.decode(ARGV[1])) do
+  local w = u[1]
+  local cur = redis.call('HGET', KEYS[1], w)
+  local old = cur and tonumber(string.match(cur, '"ts":([-%d%.eE+]+)'))
+  if not old or old <= u[2] then
+    redis.call('HSET', KEYS[1], w, u[3])
+    if u[4] ~= '' then
+      redis.call('HSET', KEYS[2], w, u[4])
+      if u[5] > 0 then redis.call('HSET', KEYS[2 + u[5]], w, u[4]) end
+    end
+    n = n + 1
+  end
+end
+return n
+"""
+
+# KEYS: track keys; ARGV[1]: JSON [[key index, score, member], ...]; ARGV[2]: TTL s; ARGV[3]: JSON of the key
+# indexes that are new to this process (EXPIRE once per key and process, not once per batch).
+ZADD_MANY = """
+for _, z in ipairs(cjson.decode(ARGV[1])) do
+  redis.call('ZADD', KEYS[z[1]], z[2], z[3])
+end
+for _, k in ipairs(cjson.decode(ARGV[3])) do
+  redis.call('EXPIRE', KEYS[k], ARGV[2])
+end
+return #KEYS
+"""
+
+
+def live_entry(ping: Ping, worker) -> dict:
+    """The stored live dict of a fix (contract fields, ``ts`` first for the CAS script, then private ones)."""
+    return {
+        "ts": ping.ts,
+        "id": ping.w,
+        "name": worker.name if worker else ping.w,
+        "lon": ping.lon,
+        "lat": ping.lat,
+        "grid": ping.grid,
+        "street": worker.street_code if worker else ping.street,
+        "home": worker.home_grid if worker else None,
+        "status": ping.status,
+        "moving": ping.moving,
+        "spd": ping.spd,
+        "bat": ping.bat,
+        "outside": ping.outside,
+        "sos": ping.sos,
+        "_os": ping.outside_since,
+        "_oa": ping.outside_alerted,
+    }
+
+
+def room_keys(settings, streets: list[str]) -> list[str]:
+    return [settings.key("dirty", "district"), *(settings.key("dirty", f"street:{s}") for s in streets)]
+
+
+class LoadState(BatchStage):
+    """Reads the stored live state of every worker in the batch in one HMGET."""
+
+    def __init__(self, client, settings):
+        self.client, self.key = client, settings.key("live")
+
+    def handle_batch(self, pings, batch: Batch) -> None:
+        workers = list({p.w for p in pings} - batch.state.keys())
+        if not workers:
+            return
+        for w, raw in zip(workers, self.client.hmget(self.key, workers), strict=True):
+            if raw is None:
+                continue
+            try:
+                batch.state[w] = Ping.from_live(orjson.loads(raw))
+            except (orjson.JSONDecodeError, KeyError, TypeError) as e:
+                log.warning("ignoring unreadable live state of %s: %s", w, e)
+
+
+class StoreLive(BatchStage):
+    """Queues the CAS write of each worker's newest in-order fix (and its push row) on the batch's transaction."""
+
+    def __init__(self, client, settings):
+        self.settings = settings
+        self.script = client.register_script(LIVE_CAS)
+
+    def handle_batch(self, pings, batch: Batch) -> None:
+        newest: dict[str, Ping] = {}
+        for p in pings:
+            if not p.late:
+                newest[p.w] = p  # stream order: the last in-order fix of each worker wins
+        if not newest:
+            return
+        streets: dict[str, int] = {}
+        updates = []
+        dumps, by_worker, rows = orjson.dumps, batch.roster.by_worker, batch.rows
+        for w, p in newest.items():
+            row, street = rows.get(w, ("", None))
+            idx = streets.setdefault(street, len(streets) + 1) if street and row else 0
+            entry = dumps(live_entry(p, by_worker(w))).decode()
+            updates.append((w, p.ts, entry, dumps(row).decode() if row else "", idx))
+        keys = [self.settings.key("live"), *room_keys(self.settings, list(streets))]
+        self.script(keys=keys, args=[dumps(updates)], client=batch.pipe)
+
+
+class AppendTrack(BatchStage):
+    """Every accepted fix, late ones included, into the worker's daily track (kept ``track_days``)."""
+
+    def __init__(self, client, settings):
+        self.settings = settings
+        self.script = client.register_script(ZADD_MANY)
+        self.ttl_s = int((settings.track_days + 1) * 86400)
+        self._expiring: set[str] = set()  # track keys this process already gave a TTL (cleared daily)
+        self._expiring_day = ""
+
+    def handle_batch(self, pings, batch: Batch) -> None:
+        index: dict[str, int] = {}
+        adds = []
+        prefix = self.settings.key("track")
+        for p in pings:
+            key = f"{prefix}:{batch.day(p.ts)}:{p.w}"
+            k = index.setdefault(key, len(index) + 1)
+            adds.append((k, p.ts, f"{p.ts:.3f},{p.lon:.6f},{p.lat:.6f}"))
+        today = batch.day(batch.now)
+        if today != self._expiring_day:
+            self._expiring, self._expiring_day = set(), today
+        fresh = [k for key, k in index.items() if key not in self._expiring]
+        batch.after_commit.append(lambda: self._expiring.update(index))  # only once the EXPIREs really ran
+        self.script(keys=list(index), args=[orjson.dumps(adds), self.ttl_s, orjson.dumps(fresh)], client=batch.pipe)

@@ -1,0 +1,37 @@
+"""PushChanges: the compact ``positions`` row of each worker's newest fix, for the coalesced push.
+
+A row is ``[id, lon, lat, status, moving (1/0), grid, ts (unix s)]`` (field names in :data:`POSITION_FIELDS`).
+StoreLive writes the rows into ``{p}:dirty:district`` and ``{p}:dirty:street:{code}`` inside its compare-and-set,
+so only a fix that really became the live one is pushed; :class:`streams.emitter.Coalescer` sends each room's
+rows at most once per ``push_interval_s`` across all processors.
+"""
+
+from __future__ import annotations
+
+from streams.stages import BatchStage
+from streams.stages.model import Batch
+
+POSITION_FIELDS = ["id", "lon", "lat", "status", "moving", "grid", "ts"]
+
+
+def position_row(w: str, lon, lat, status: str, moving: bool, grid, ts) -> list:
+    return [
+        w,
+        None if lon is None else round(lon, 6),
+        None if lat is None else round(lat, 6),
+        status,
+        1 if moving else 0,
+        grid,
+        None if ts is None else int(ts),
+    ]
+
+
+class PushChanges(BatchStage):
+    def handle_batch(self, pings, batch: Batch) -> None:
+        roster = batch.roster
+        for p in pings:
+            if p.late:
+                continue
+            worker = roster.by_worker(p.w)
+            street = worker.street_code if worker else p.street
+            batch.rows[p.w] = (position_row(p.w, p.lon, p.lat, p.status, p.moving, p.grid, p.ts), street)

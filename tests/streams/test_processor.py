@@ -1,0 +1,201 @@
+"""The processor on the real Redis: commit and ack, live state, tracks, patrol, dead letters, sweep, push."""
+
+from __future__ import annotations
+
+import time
+
+import orjson
+import pytest
+
+from streams.emitter import Coalescer, MemoryEmitter
+from streams.live import LiveReader
+from streams.pingstream import RedisPingSink
+from streams.processor import Processor
+from streams.stages.model import Batch
+from streams.sweep import Sweeper
+from tests.streams.stagekit import T0
+
+LON, LAT = 117.305, 39.095
+
+
+def fix(w, ts, lon=LON, lat=LAT, **kw):
+    return {"w": w, "d": "dev", "lon": lon, "lat": lat, "ts": ts, "rx": time.time(), "acc": None, "spd": None,
+            "hdg": None, "bat": None, "sos": False, "src": "batch", **kw}  # fmt: skip
+
+
+@pytest.fixture
+def emitter():
+    return MemoryEmitter()
+
+
+@pytest.fixture
+def proc(client, district, roster, settings, emitter):
+    return Processor(client, district, roster, settings, emitter, name="p1")
+
+
+def drain(proc) -> int:
+    n = 0
+    while (k := proc.process_once(block_ms=10)) > 0:
+        n += k
+    return n
+
+
+def test_a_batch_is_applied_and_acknowledged(client, proc, roster, settings):
+    now = time.time()
+    ws = [w.worker_id for w in roster.workers]
+    RedisPingSink(client, settings).write([fix(w, now - 20 + 10 * k, lon=LON + 0.0002 * k) for k in range(2) for w in ws])
+    assert drain(proc) == 2 * len(ws)
+    assert client.xpending(settings.key("pings"), settings.key("processors"))["pending"] == 0
+    snap = LiveReader(client, roster, settings).snapshot()
+    assert [x["id"] for x in snap] == ws
+    assert all(x["ts"] == pytest.approx(now - 10) and x["lon"] == LON + 0.0002 and x["status"] == "online" for x in snap)
+    assert all(x["moving"] for x in snap)  # 17 m in 10 s
+    day = Batch([], settings, roster, now).day(now)
+    track = LiveReader(client, roster, settings).track(ws[0], day)
+    assert track["geometry"]["type"] == "LineString" and track["properties"]["count"] == 2
+    stats = client.hgetall(settings.key("stats"))
+    assert int(stats[b"processed"]) == 2 * len(ws)
+
+
+def test_late_fix_goes_into_the_track_in_order_but_never_moves_the_dot(client, proc, roster, settings):
+    w = roster.workers[0].worker_id
+    now = time.time()
+    sink = RedisPingSink(client, settings)
+    sink.write([fix(w, now - 10, lon=LON), fix(w, now, lon=LON + 0.001)])
+    drain(proc)
+    sink.write([fix(w, now - 5, lon=LON + 0.0005)])  # arrives last, happened in between
+    drain(proc)
+    (me,) = [x for x in LiveReader(client, roster, settings).snapshot() if x["id"] == w]
+    assert (me["ts"], me["lon"]) == (pytest.approx(now), LON + 0.001)
+    day = Batch([], settings, roster, now).day(now)
+    track = LiveReader(client, roster, settings).track(w, day)
+    assert track["properties"]["times"] == pytest.approx([now - 10, now - 5, now], abs=1e-3)
+    assert [c[0] for c in track["geometry"]["coordinates"]] == pytest.approx([LON, LON + 0.0005, LON + 0.001])
+    patrol = LiveReader(client, roster, settings).patrol(day)
+    (pw,) = [x for x in patrol["workers"] if x["id"] == w]
+    assert pw["minutes"] == pytest.approx(10 / 60, abs=0.05) and list(pw["grids"]) == [roster.workers[0].home_grid]
+
+
+def test_patrol_minutes_per_worker_and_grid(client, proc, roster, settings):
+    me = roster.workers[0]  # home: the north-west box; east of lon 117.31 is the next grid
+    t = time.time() - 900
+    east = 117.315
+    RedisPingSink(client, settings).write(
+        [fix(me.worker_id, t), fix(me.worker_id, t + 60), fix(me.worker_id, t + 120, lon=east),
+         fix(me.worker_id, t + 600, lon=east)]  # the last gap (480 s) is longer than patrol_gap_s: not patrol
+    )  # fmt: skip
+    drain(proc)
+    patrol = LiveReader(client, roster, settings).patrol(Batch([], settings, roster, t).day(t + 600))
+    (pw,) = [x for x in patrol["workers"] if x["id"] == me.worker_id]
+    neighbour = next(g for g in pw["grids"] if g != me.home_grid)
+    assert pw["minutes"] == 2.0 and pw["minutes_home"] == 2.0 and pw["grids"] == {me.home_grid: 2.0, neighbour: 0.0}
+    grids = {g["grid"]: g for g in patrol["grids"]}
+    assert grids[me.home_grid]["minutes"] == 2.0 and grids[neighbour]["visited"] and grids[neighbour]["minutes"] == 0
+    assert len(patrol["grids"]) == len(roster) and sum(g["visited"] for g in patrol["grids"]) == 2
+    street = LiveReader(client, roster, settings).patrol(Batch([], settings, roster, t).day(t + 600), me.street_code)
+    assert {w["street"] for w in street["workers"]} == {me.street_code} == {g["street"] for g in street["grids"]}
+
+
+def test_poison_entries_are_dead_lettered_and_the_rest_goes_on(client, proc, roster, settings):
+    w = roster.workers[0].worker_id
+    stream = settings.key("pings")
+    client.xadd(stream, {"p": b"\xff not json"})
+    client.xadd(stream, {"other": b"1"})
+    RedisPingSink(client, settings).write([fix(w, time.time())])
+    assert drain(proc) == 3
+    dead = client.xrange(settings.key("dead"))
+    assert [(f[b"stage"], f[b"p"]) for _, f in dead] == [(b"DecodePing", b"\xff not json"), (b"DecodePing", b"")]
+    assert all(f[b"reason"] and f[b"id"] for _, f in dead)
+    assert client.hexists(settings.key("live"), w)
+    assert client.xpending(stream, settings.key("processors"))["pending"] == 0
+    assert proc.totals["dead:DecodePing"] == 2 and proc.totals["processed"] == 1
+
+
+def test_filtered_pings_are_counted_per_rule(client, proc, roster, settings):
+    w = roster.workers[0].worker_id
+    now = time.time()
+    RedisPingSink(client, settings).write(
+        [fix(w, now), fix(w, now), fix(w, now + 86400), fix(w, now + 1, lon=0.0, lat=0.0), fix(w, now + 2, acc=900.0)]
+    )
+    drain(proc)
+    stats = {k.decode(): int(v) for k, v in client.hgetall(settings.key("stats")).items()}
+    assert stats == {"processed": 1, "dropped:duplicate": 1, "dropped:future": 1, "dropped:zero": 1,
+                     "dropped:accuracy": 1}  # fmt: skip
+
+
+def test_a_slower_processor_cannot_move_a_dot_back(client, district, roster, settings):
+    w = roster.workers[0].worker_id
+    now = time.time()
+    fast = Processor(client, district, roster, settings, name="fast")
+    slow = Processor(client, district, roster, settings, name="slow")
+    fast.process_once(block_ms=1)  # create the group
+    sink = RedisPingSink(client, settings)
+    sink.write([fix(w, now - 5, lon=LON)])
+    old_batch = slow.source.read(block_ms=10)  # slow takes the older fix ...
+    sink.write([fix(w, now, lon=LON + 0.001)])
+    fast.process_once(block_ms=10)  # ... fast commits the newer one first
+    slow.process_entries(old_batch)
+    live = orjson.loads(client.hget(settings.key("live"), w))
+    assert live["lon"] == LON + 0.001 and live["ts"] == pytest.approx(now)
+
+
+def test_sweep_marks_silent_workers_and_alerts_offline_in_shift(client, roster, settings):
+    a, b, c = (w.worker_id for w in roster.workers[:3])
+    live = settings.key("live")
+    for w, age in ((a, 10), (b, 300), (c, 900)):
+        entry = {"ts": T0 - age, "id": w, "lon": LON, "lat": LAT, "grid": None, "status": "online", "moving": True}
+        client.hset(live, w, orjson.dumps(entry))
+    sweeper = Sweeper(client, settings, roster)
+    alerts = sweeper.maybe_run(now=T0)
+    status = {w: orjson.loads(client.hget(live, w))["status"] for w in (a, b, c)}
+    assert status == {a: "online", b: "stale", c: "offline"}
+    assert [(x["kind"], x["w"]) for x in alerts] == [("offline", c)]
+    assert len(client.xrange(settings.key("alerts"))) == 1
+    rows = {r[0]: r for r in map(orjson.loads, client.hvals(settings.key("dirty", "district")))}
+    assert set(rows) == {b, c} and rows[c][3] == "offline" and rows[c][4] == 0
+    assert Sweeper(client, settings, roster).maybe_run(now=T0 + 1) is None  # another processor: lock held
+    assert sweeper.maybe_run(now=T0 + 1) is None  # not due yet
+
+
+def test_no_offline_alert_outside_the_shift(client, roster, settings):
+    w = roster.workers[0].worker_id
+    night = T0 + 8 * 3600  # midnight in Shanghai
+    client.hset(settings.key("live"), w, orjson.dumps({"ts": night - 900, "id": w, "lon": LON, "lat": LAT, "status": "online"}))
+    assert Sweeper(client, settings, roster).sweep(night) == []
+
+
+def test_coalescer_sends_each_room_once_per_window_across_processors(client, district, roster, settings):
+    em1, em2 = MemoryEmitter(), MemoryEmitter()
+    streets = roster.street_codes
+    c1, c2 = Coalescer(client, settings, streets, em1), Coalescer(client, settings, streets, em2)
+    w = roster.workers[0]
+    client.hset(settings.key("dirty", "district"), w.worker_id, orjson.dumps([w.worker_id, LON, LAT, "online", 1, "g", 1]))
+    client.hset(settings.key("dirty", f"street:{w.street_code}"), w.worker_id, b'["x"]')
+    assert c1.flush(now=T0) == 2
+    client.hset(settings.key("dirty", "district"), w.worker_id, b'["y"]')
+    assert c2.flush(now=T0 + 0.5) == 0  # same second: the other processor already pushed
+    assert c1.flush(now=T0 + 0.9) == 0
+    assert c2.flush(now=T0 + 1.0) == 1  # next second: the new row goes out
+    (event, payload, room), _ = em1.sent
+    assert event == "positions" and room == "district" and payload["f"][0] == "id"
+    assert payload["rows"] == [[w.worker_id, LON, LAT, "online", 1, "g", 1]]
+    assert em2.sent[0][1]["rows"] == [["y"]]
+
+
+def test_processor_pushes_rows_to_district_and_street_rooms(client, proc, roster, settings, emitter):
+    w = roster.workers[0]
+    RedisPingSink(client, settings).write([fix(w.worker_id, time.time(), sos=True)])
+    proc.process_once(block_ms=10)
+    by_room = {(e, room): d for e, d, room in emitter.sent}
+    assert by_room[("positions", "district")]["rows"][0][0] == w.worker_id
+    assert ("positions", f"street:{w.street_code}") in by_room
+    assert by_room[("alerts", "district")][0]["kind"] == "sos"
+    assert by_room[("alerts", f"street:{w.street_code}")][0]["w"] == w.worker_id
+
+
+def test_snapshot_lists_never_seen_workers_as_offline_and_scopes_by_street(client, roster, settings):
+    street = roster.workers[0].street_code
+    snap = LiveReader(client, roster, settings).snapshot(street_code=street)
+    assert snap and {x["street"] for x in snap} == {street}
+    assert all(x["status"] == "offline" and x["lon"] is None for x in snap)
+    assert len(LiveReader(client, roster, settings).snapshot()) == len(roster)
