@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dashboard.commands import district, tickets
+from dashboard.commands import district, live, tickets
 
 app = typer.Typer(
     name="gridpulse",
@@ -14,6 +14,7 @@ app = typer.Typer(
 )
 app.add_typer(district.app, name="district")
 app.add_typer(tickets.app, name="tickets")
+live.register(app)
 
 
 def main() -> None:

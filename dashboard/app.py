@@ -1,0 +1,166 @@
+"""The composition root of the web process: Flask server + Dash + Flask-SocketIO + every HTTP blueprint.
+
+>>> server, socketio = create_app(district=load_district(path))  # doctest: +SKIP
+>>> socketio.run(server, port=8050)  # doctest: +SKIP
+
+The seam for later features is ``extensions``: callables ``ext(ctx: WebContext)`` run after the live path is wired, e.g.
+the tickets API::
+
+    create_app(district=d, extensions=[
+        lambda ctx: tickets.web.register(ctx.server, store=store, district=ctx.district,
+                                         authenticate=ctx.authenticate, open311_key=key),
+    ])
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dash
+from flask import Flask, jsonify
+from flask_socketio import SocketIO
+
+from dashboard.auth import TokenRegistry
+from dashboard.figures.live_map import live_map_figure
+from dashboard.live_api import make_live_blueprint
+from dashboard.live_socket import LiveNamespace
+from dashboard.pages.live import live_layout
+from dashboard.settings import WebSettings
+from geo.district import District
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+# Threading + simple-websocket: no monkey-patching, works under the werkzeug server we start ourselves and in tests;
+# production runs gunicorn with a gevent worker (DESIGN.md) and Flask-SocketIO picks gevent there automatically.
+ASYNC_MODE = "threading"
+_FROM_SETTINGS: Any = object()
+
+
+@dataclass
+class WebContext:
+    """What an extension gets: the wired pieces of the web process."""
+
+    server: Flask
+    socketio: SocketIO
+    dash_app: dash.Dash
+    district: District
+    tokens: TokenRegistry
+    redis_client: Any
+    settings: Any  # streams.settings.StreamSettings
+    web_settings: WebSettings
+    roster: Any
+    reader: Any
+
+    def authenticate(self, request):
+        """``authenticate(flask.request) -> Principal | None`` (bearer token or ?token=)."""
+        return self.tokens.authenticate(request)
+
+
+Extension = Callable[[WebContext], None]
+
+
+def create_app(
+    *,
+    district: District,
+    redis_client=None,
+    settings=None,
+    tokens: TokenRegistry | None = None,
+    web_settings: WebSettings | None = None,
+    roster=None,
+    reader=None,
+    message_queue: str | None = _FROM_SETTINGS,
+    ingest: bool = True,
+    metrics_registry=None,
+    extensions: Sequence[Extension] = (),
+) -> tuple[Flask, SocketIO]:
+    """Build the web process. Every dependency has a default from settings; tests inject fakes.
+
+    ``message_queue`` defaults to ``settings.redis_url`` (the processors emit into it); ``None`` = this process only.
+    """
+    settings = settings if settings is not None else _stream_settings()
+    tokens = tokens if tokens is not None else TokenRegistry.from_env()
+    web_settings = web_settings or WebSettings.from_env()
+    if redis_client is None and (ingest or reader is None):
+        from streams.pingstream import make_redis
+
+        redis_client = make_redis(settings)
+    if roster is None:
+        from streams.roster import Roster
+
+        roster = Roster.from_district(district)
+    if reader is None:
+        from streams.live import LiveReader
+
+        reader = LiveReader(redis_client, roster, settings)
+    if message_queue is _FROM_SETTINGS:
+        message_queue = settings.redis_url
+
+    server = Flask("gridpulse")
+    server.config["JSON_AS_ASCII"] = False
+    server.json.ensure_ascii = False
+    socketio = SocketIO(
+        server,
+        async_mode=ASYNC_MODE,
+        message_queue=message_queue,
+        channel=f"{settings.key_prefix}:socketio",
+        logger=False,
+        engineio_logger=False,
+    )
+    registry, gauge = metrics_registry, None
+    if registry is None:
+        from streams import metrics
+
+        registry, gauge = metrics.REGISTRY, metrics.CONNECTED_CLIENTS
+        if redis_client is not None:
+            # Every processor's figures in one scrape. A second key prefix in one process (tests) keeps the first.
+            with contextlib.suppress(ValueError):
+                metrics.register_redis_collector(redis_client, settings)
+    socketio.on_namespace(LiveNamespace(tokens=tokens, reader=reader, connected_gauge=gauge))
+
+    if ingest:
+        from streams.ingest import make_ingest_blueprint
+
+        server.register_blueprint(make_ingest_blueprint(redis_client=redis_client, roster=roster, settings=settings))
+    server.register_blueprint(make_live_blueprint(tokens=tokens, reader=reader, roster=roster, metrics_registry=registry))
+    _add_health(server, redis_client)
+
+    dash_app = _make_dash(server, district, web_settings)
+    ctx = WebContext(server, socketio, dash_app, district, tokens, redis_client, settings, web_settings, roster, reader)
+    server.extensions["gridpulse"] = ctx
+    for ext in extensions:
+        ext(ctx)
+    return server, socketio
+
+
+def _make_dash(server: Flask, district: District, web_settings: WebSettings) -> dash.Dash:
+    app = dash.Dash(
+        "gridpulse",
+        server=server,
+        assets_folder=str(ASSETS),
+        title=f"{district.name}网格化管理中心 · GridPulse",
+        update_title=None,
+        serve_locally=True,
+    )
+    app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
+    figure = live_map_figure(district, settings=web_settings)  # built once: 1,147 polygons are not rebuilt per visit
+    app.layout = live_layout(district, settings=web_settings, figure=figure)
+    return app
+
+
+def _add_health(server: Flask, redis_client) -> None:
+    @server.get("/healthz")
+    def healthz():
+        try:
+            ok = bool(redis_client.ping()) if redis_client is not None else None
+        except Exception:
+            ok = False
+        return jsonify({"ok": ok is not False, "redis": ok}), (200 if ok is not False else 503)
+
+
+def _stream_settings():
+    from streams.settings import StreamSettings
+
+    return StreamSettings.from_env()

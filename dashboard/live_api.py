@@ -1,0 +1,121 @@
+"""Read-only HTTP API of the live path, scoped by token.
+
+``GET /api/v1/live[?street=CODE]``                    the snapshot (admin: district or a street; street token: its street)
+``GET /api/v1/workers``                               the roster (admin)
+``GET /api/v1/workers/<id>/track?date=YYYY-MM-DD``    one worker's daily track, GeoJSON with timestamps
+``GET /api/v1/patrol?date=YYYY-MM-DD[&street=CODE]``  per-grid and per-worker patrol figures
+``GET /metrics``                                      Prometheus text (P's registry)
+
+Errors are JSON ``{"error": code, "message": sentence}`` with 400/401/403/404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, jsonify, request
+
+from dashboard.auth import Principal, TokenRegistry
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, error: str, message: str):
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
+
+
+def make_live_blueprint(*, tokens: TokenRegistry, reader, roster, metrics_registry=None) -> Blueprint:
+    bp = Blueprint("live_api", __name__)
+
+    @bp.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return jsonify({"error": exc.error, "message": exc.message}), exc.status
+
+    def principal() -> Principal:
+        found = tokens.authenticate(request)
+        if found is None:
+            raise ApiError(401, "unauthorized", "缺少或无效的令牌：请用 Authorization: Bearer <token> (missing or invalid token)")
+        return found
+
+    def scope(p: Principal) -> str | None:
+        try:
+            return p.scope_street(request.args.get("street") or None)
+        except PermissionError as exc:
+            raise ApiError(403, "forbidden", str(exc)) from exc
+
+    @bp.get("/api/v1/live")
+    def live():
+        street = scope(principal())
+        workers = reader.snapshot(street)
+        return jsonify({"street": street, "count": len(workers), "workers": workers})
+
+    @bp.get("/api/v1/workers")
+    def workers():
+        p = principal()
+        if not p.is_admin:
+            raise ApiError(403, "forbidden", "只有管理员令牌可以查看全区名册 (admin token required)")
+        rows = [_worker_dict(w) for w in roster.workers]
+        return jsonify({"count": len(rows), "workers": rows})
+
+    @bp.get("/api/v1/workers/<worker_id>/track")
+    def track(worker_id: str):
+        p = principal()
+        worker = _find_worker(roster, worker_id)
+        if worker is None:
+            raise ApiError(404, "not_found", f"没有该网格员 (no worker {worker_id!r})")
+        allowed = p.is_admin or p.can_see_street(worker.street_code) or (p.role == "worker" and p.worker_id == worker_id)
+        if not allowed:
+            raise ApiError(403, "forbidden", f"无权查看网格员 {worker_id} 的轨迹 (not in your scope)")
+        return jsonify(reader.track(worker_id, _date_arg().isoformat()))
+
+    @bp.get("/api/v1/patrol")
+    def patrol():
+        street = scope(principal())
+        day = _date_arg().isoformat()  # the local (Asia/Shanghai) day, as the track and patrol keys spell it
+        return jsonify({"date": day, "street": street, **reader.patrol(day, street)})
+
+    @bp.get("/metrics")
+    def metrics():
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        registry = metrics_registry
+        if registry is None:
+            from streams.metrics import REGISTRY as registry
+        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+    return bp
+
+
+def today_shanghai() -> dt.date:
+    return dt.datetime.now(SHANGHAI).date()
+
+
+def _date_arg() -> dt.date:
+    raw = request.args.get("date")
+    if not raw:
+        return today_shanghai()
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError as exc:
+        raise ApiError(400, "bad_date", f"date 须为 YYYY-MM-DD 格式 (date must be YYYY-MM-DD), got {raw!r}") from exc
+
+
+def _find_worker(roster, worker_id: str):
+    try:
+        return roster.by_worker(worker_id)
+    except KeyError:
+        return None
+
+
+def _worker_dict(w) -> dict:
+    return {
+        "worker_id": w.worker_id,
+        "name": w.name,
+        "device_id": w.device_id,
+        "home_grid": w.home_grid,
+        "street_code": w.street_code,
+        "community_code": w.community_code,
+    }

@@ -1,0 +1,426 @@
+"""Plays a district's grid workers walking their patrols and sends their phones' pings over HTTP.
+
+The model (:class:`PatrolModel`) is pure and vectorised with numpy (1,147 or 20,000 workers per tick):
+
+- each worker walks at about 1.2 m/s between random points inside their own grid, and at some arrivals dwells on a
+  home visit (入户) — the chance is set per grid so that visits take about 3 h of a 9 h shift;
+- now and then a trip to a neighbouring grid, then back home;
+- shifts 08:30–17:30 Asia/Shanghai, each worker starting ±10 min and ending −10…+70 min around it (near 6 pm
+  about half are still out, as on Dongli's wall screen); off shift the phone sends nothing;
+- some phones go silent for a while (about 3 % at any time, ~10 min each);
+- GPS noise of 5–15 m per phone, and a small share of bad fixes: (0, 0), kilometre jumps, exact duplicates.
+
+The simulated clock runs ``speedup`` times faster than the wall clock; pings carry the wall-clock time (so that the
+pipeline's future/age filters accept them) and the phones ping every ``interval_s`` wall seconds.
+Everything is deterministic for a given ``seed`` and sequence of tick times.
+
+:class:`HttpSender` posts the pings (batch API with the ingest key, or OsmAnd single pings from a small thread
+pool) with bounded retries on 503 that honour ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import orjson
+import shapely
+
+log = logging.getLogger(__name__)
+
+WALK, VISIT = 0, 1
+_POOL = 48  # candidate patrol points per grid
+
+
+@dataclass(frozen=True)
+class SimSettings:
+    """Units in the names; times of day are local (``timezone``)."""
+
+    interval_s: float = 5.0  # wall seconds between two pings of one phone
+    speedup: float = 1.0  # simulated seconds per wall second
+    walk_speed_mps: float = 1.2
+    visit_share: float = 3 / 9  # share of the shift spent on home visits (about 3 h of 9 h)
+    visit_mean_s: float = 900.0  # mean length of one home visit (simulated seconds)
+    neighbour_trip_prob: float = 0.05  # chance that the next patrol target lies in a neighbouring grid
+    shift_start_h: float = 8.5
+    shift_end_h: float = 17.5
+    silent_share: float = 0.03  # share of on-shift phones silent at any time
+    silent_mean_s: float = 600.0  # mean silence (simulated seconds)
+    noise_min_m: float = 5.0
+    noise_max_m: float = 15.0
+    bad_fix_share: float = 0.01  # zero coordinates, jumps and duplicates, in equal parts
+    sos_per_ping: float = 1e-5
+    timezone: str = "Asia/Shanghai"
+    seed: int = 1
+
+    def __post_init__(self):
+        for name in ("interval_s", "speedup", "walk_speed_mps", "visit_mean_s", "silent_mean_s"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"simulator setting {name} must be > 0, got {getattr(self, name)!r}")
+        for name in ("visit_share", "neighbour_trip_prob", "silent_share", "bad_fix_share"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"simulator setting {name} must be in [0, 1), got {getattr(self, name)!r}")
+        if not 0 <= self.shift_start_h < self.shift_end_h <= 24:
+            raise ValueError("shift_start_h < shift_end_h, both within 0–24")
+
+
+class PatrolModel:
+    """The positions and phones of ``workers`` (rows with ``worker_id``, ``device_id``, ``home_grid``) in ``district``.
+
+    Examples
+    --------
+    >>> m = PatrolModel(district, district.workers, SimSettings(seed=7), start=1_700_000_000.0)  # doctest: +SKIP
+    >>> pings = m.tick(1_700_000_005.0)  # doctest: +SKIP
+    """
+
+    def __init__(self, district, workers, settings: SimSettings | None = None, *, start: float | None = None,
+                 sim_start: float | None = None):
+        self.s = settings or SimSettings()
+        self.rng = np.random.default_rng(self.s.seed)
+        self.tz = ZoneInfo(self.s.timezone)
+        self.real_start = time.time() if start is None else float(start)
+        self.sim_start = self.real_start if sim_start is None else float(sim_start)
+        self._grids(district)
+        self._workers(workers)
+
+    # -- set-up ------------------------------------------------------------------------------------------------
+    def _grids(self, district) -> None:
+        grids = district.grids
+        self.grid_codes = np.asarray(grids["code"], dtype=object)
+        geoms = np.asarray(grids.geometry.values, dtype=object)
+        minx, miny, maxx, maxy = district.outline.bounds
+        # A local metric plane (equirectangular about the district's middle): metres are what people walk.
+        self.lon0, self.lat0 = (minx + maxx) / 2, (miny + maxy) / 2
+        self.kx = 111_320.0 * np.cos(np.radians(self.lat0))
+        self.ky = 110_574.0
+        self.pool = np.stack([self._sample_inside(g, _POOL) for g in geoms])  # (G, K, 2) metres
+        area_m2 = shapely.area(geoms) * self.kx * self.ky
+        # Mean distance between two random points of a square of side a is ≈ 0.52 a.
+        leg_s = 0.52 * np.sqrt(area_m2) / self.s.walk_speed_mps
+        share = self.s.visit_share
+        self.visit_prob = np.clip(share / (1 - share) * leg_s / self.s.visit_mean_s, 0, 1)
+        tree = shapely.STRtree(geoms)
+        left, right = tree.query(geoms, predicate="intersects")
+        keep = left != right
+        self.neighbours = [right[keep & (left == i)] for i in range(len(geoms))]
+
+    def _sample_inside(self, geom, k: int) -> np.ndarray:
+        gx0, gy0, gx1, gy1 = geom.bounds
+        found = np.empty((0, 2))
+        for _ in range(50):
+            xs = self.rng.uniform(gx0, gx1, 4 * k)
+            ys = self.rng.uniform(gy0, gy1, 4 * k)
+            inside = shapely.contains_xy(geom, xs, ys)
+            found = np.vstack([found, np.column_stack([xs[inside], ys[inside]])])
+            if len(found) >= k:
+                break
+        if len(found) == 0:  # a degenerate sliver: patrol its representative point
+            p = shapely.point_on_surface(geom)
+            found = np.array([[p.x, p.y]])
+        found = found[np.resize(np.arange(len(found)), k)][:k]
+        return np.column_stack([(found[:, 0] - self.lon0) * self.kx, (found[:, 1] - self.lat0) * self.ky])
+
+    def _workers(self, workers) -> None:
+        rng, s = self.rng, self.s
+        index = {code: i for i, code in enumerate(self.grid_codes)}
+        self.worker_ids = np.asarray(workers["worker_id"], dtype=object)
+        self.device_ids = np.asarray(workers["device_id"], dtype=object)
+        missing = [g for g in workers["home_grid"] if g not in index]
+        if missing:
+            raise ValueError(f"{len(missing)} worker home grid(s) not in the district, e.g. {missing[:3]}")
+        n = len(self.worker_ids)
+        self.n = n
+        self.home = np.array([index[g] for g in workers["home_grid"]], dtype=np.int64)
+        self.grid = self.home.copy()  # the grid of the current target (home, or a neighbour on a trip)
+        self.pos = self.pool[self.home, rng.integers(0, _POOL, n)].copy()
+        self.target = self.pool[self.home, rng.integers(0, _POOL, n)].copy()
+        self.speed = s.walk_speed_mps * rng.uniform(0.85, 1.15, n)
+        self.mode = np.full(n, WALK, dtype=np.int8)
+        self.visit_until = np.zeros(n)
+        self.silent_until = np.zeros(n)
+        self.shift_start_s = np.clip(s.shift_start_h * 3600 + rng.normal(0, 600, n), 0, 86_399)
+        self.shift_end_s = np.clip(s.shift_end_h * 3600 + rng.uniform(-600, 4200, n), 0, 86_399)
+        self.noise_m = rng.uniform(s.noise_min_m, s.noise_max_m, n)
+        self.battery = rng.uniform(55, 100, n)
+        self.next_ping = self.real_start + rng.uniform(0, s.interval_s, n)
+        self.last_fix: list[dict | None] = [None] * n  # for duplicate bad fixes
+        self.sim_now = self.sim_start
+        self.visit_s = np.zeros(n)  # simulated seconds spent on home visits while on shift (for tests and stats)
+        self.shift_s = np.zeros(n)
+
+    # -- the clock ---------------------------------------------------------------------------------------------
+    def sim_time(self, real_now: float) -> float:
+        return self.sim_start + (real_now - self.real_start) * self.s.speedup
+
+    def on_shift(self, sim_now: float) -> np.ndarray:
+        local = datetime.fromtimestamp(sim_now, self.tz)
+        tod = local.hour * 3600 + local.minute * 60 + local.second
+        return (tod >= self.shift_start_s) & (tod < self.shift_end_s)
+
+    # -- one tick ----------------------------------------------------------------------------------------------
+    def tick(self, real_now: float) -> list[dict]:
+        """Advance to ``real_now`` (wall seconds) and return the pings that phones send now (batch-API dicts)."""
+        sim_now = self.sim_time(real_now)
+        dt = max(0.0, sim_now - self.sim_now)
+        self.sim_now = sim_now
+        shift = self.on_shift(sim_now)
+        self._advance(sim_now, dt, shift)
+        self._silences(sim_now, dt, shift)
+        due = (self.next_ping <= real_now) & shift & (self.silent_until <= sim_now)
+        # Off-shift and silent phones skip their slot rather than bursting later.
+        late = self.next_ping <= real_now
+        self.next_ping[late] += self.s.interval_s * np.ceil((real_now - self.next_ping[late]) / self.s.interval_s + 1e-9)
+        return self._pings(np.flatnonzero(due), real_now)
+
+    def _advance(self, sim_now: float, dt: float, shift: np.ndarray) -> None:
+        if dt <= 0:
+            return
+        rng = self.rng
+        self.shift_s[shift] += dt
+        visiting = shift & (self.mode == VISIT)
+        self.visit_s[visiting] += np.minimum(dt, np.maximum(0, self.visit_until[visiting] - (sim_now - dt)))
+        done = visiting & (self.visit_until <= sim_now)
+        self.mode[done] = WALK
+        walking = shift & (self.mode == WALK)
+        delta = self.target - self.pos
+        dist = np.hypot(delta[:, 0], delta[:, 1])
+        step = self.speed * dt
+        arrive = walking & (dist <= step)
+        move = walking & ~arrive
+        self.pos[move] += delta[move] * (step[move] / dist[move])[:, None]
+        self.pos[arrive] = self.target[arrive]
+        idx = np.flatnonzero(arrive)
+        if len(idx) == 0:
+            return
+        # At an arrival: a home visit (chance set per grid), then a new target (sometimes in a neighbouring grid).
+        visit = rng.random(len(idx)) < self.visit_prob[self.grid[idx]]
+        v = idx[visit]
+        self.mode[v] = VISIT
+        self.visit_until[v] = sim_now + rng.exponential(self.s.visit_mean_s, len(v))
+        self._new_targets(idx)
+
+    def _new_targets(self, idx: np.ndarray) -> None:
+        rng = self.rng
+        away = self.grid[idx] != self.home[idx]
+        trip = ~away & (rng.random(len(idx)) < self.s.neighbour_trip_prob)
+        grid = self.home[idx].copy()  # away workers go back home
+        for k in np.flatnonzero(trip):
+            options = self.neighbours[self.home[idx[k]]]
+            if len(options):
+                grid[k] = options[rng.integers(0, len(options))]
+        self.grid[idx] = grid
+        self.target[idx] = self.pool[grid, rng.integers(0, _POOL, len(idx))]
+
+    def _silences(self, sim_now: float, dt: float, shift: np.ndarray) -> None:
+        share = self.s.silent_share
+        if share <= 0 or dt <= 0:
+            return
+        # Hazard so that the steady-state silent share is `share`: rate × mean = share / (1 − share).
+        hazard = share / (1 - share) / self.s.silent_mean_s
+        talking = shift & (self.silent_until <= sim_now)
+        start = talking & (self.rng.random(self.n) < 1 - np.exp(-hazard * dt))
+        k = int(start.sum())
+        self.silent_until[start] = sim_now + self.rng.exponential(self.s.silent_mean_s, k)
+
+    def _pings(self, idx: np.ndarray, real_now: float) -> list[dict]:
+        rng, s = self.rng, self.s
+        k = len(idx)
+        if k == 0:
+            return []
+        noise = rng.normal(0, 1, (k, 2)) * self.noise_m[idx, None]
+        xy = self.pos[idx] + noise
+        lon = self.lon0 + xy[:, 0] / self.kx
+        lat = self.lat0 + xy[:, 1] / self.ky
+        walking = self.mode[idx] == WALK
+        speed_kmh = np.where(walking, self.speed[idx] * s.speedup * 3.6, 0.0) + np.abs(rng.normal(0, 0.3, k))
+        d = self.target[idx] - self.pos[idx]
+        heading = (np.degrees(np.arctan2(d[:, 0], d[:, 1])) + 360) % 360
+        accuracy = self.noise_m[idx] * rng.uniform(0.8, 1.5, k)
+        self.battery[idx] = np.maximum(5, self.battery[idx] - 0.002 * s.interval_s * s.speedup / 60)
+        bad = rng.random(k)
+        third = s.bad_fix_share / 3
+        jump_dir = rng.uniform(0, 2 * np.pi, k)
+        jump_m = rng.uniform(3_000, 8_000, k)
+        sos = rng.random(k) < s.sos_per_ping
+        out = []
+        for j, i in enumerate(idx):
+            if bad[j] < third and self.last_fix[i] is not None:
+                out.append(dict(self.last_fix[i]))  # an exact duplicate of the previous fix
+                continue
+            ping = {
+                "device_id": self.device_ids[i],
+                "lon": round(float(lon[j]), 7),
+                "lat": round(float(lat[j]), 7),
+                "ts": round(real_now, 3),
+                "accuracy_m": round(float(accuracy[j]), 1),
+                "speed_kmh": round(float(speed_kmh[j]), 2),
+                "heading": round(float(heading[j]), 1),
+                "battery": round(float(self.battery[i]), 1),
+            }
+            if sos[j]:
+                ping["sos"] = True
+            if bad[j] < 2 * third:
+                if bad[j] < third:  # no previous fix to duplicate: a zero fix instead
+                    ping["lon"] = ping["lat"] = 0.0
+                else:
+                    ping["lon"] += float(np.cos(jump_dir[j]) * jump_m[j] / self.kx)
+                    ping["lat"] += float(np.sin(jump_dir[j]) * jump_m[j] / self.ky)
+            elif bad[j] < 3 * third:
+                ping["lon"] = ping["lat"] = 0.0
+            else:
+                self.last_fix[i] = ping
+            out.append(ping)
+        return out
+
+    # -- views for tests and the demo --------------------------------------------------------------------------
+    def lonlat(self) -> np.ndarray:
+        """True (noise-free) positions, (n, 2) lon/lat."""
+        return np.column_stack([self.lon0 + self.pos[:, 0] / self.kx, self.lat0 + self.pos[:, 1] / self.ky])
+
+
+def local_sim_start(clock: str | None, tz: str = "Asia/Shanghai", now: float | None = None) -> float | None:
+    """``"09:00"`` → today's 09:00 in ``tz`` as unix seconds (``None`` = run on the real clock)."""
+    if not clock:
+        return None
+    hh, _, mm = clock.partition(":")
+    zone = ZoneInfo(tz)
+    today = datetime.fromtimestamp(time.time() if now is None else now, zone)
+    return (today.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(hours=int(hh), minutes=int(mm or 0))).timestamp()
+
+
+# -- sending -------------------------------------------------------------------------------------------------------
+@dataclass
+class SendStats:
+    sent: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    retries: int = 0
+    failed: int = 0  # given up after the retries
+    requests: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **counts: int) -> None:
+        with self.lock:
+            for k, v in counts.items():
+                setattr(self, k, getattr(self, k) + v)
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("sent", "accepted", "rejected", "retries", "failed", "requests")}
+
+
+class HttpSender:
+    """POSTs batches to ``/api/v1/pings`` or sends OsmAnd GETs to ``/ingest/osmand`` from a thread pool."""
+
+    def __init__(self, url: str, *, protocol: str = "batch", ingest_key: str = "", threads: int = 8,
+                 max_retries: int = 5, max_wait_s: float = 30.0, batch_max: int = 5_000, timeout_s: float = 10.0,
+                 stop_event: threading.Event | None = None):
+        import requests  # noqa: F401  (fail early with a clear ImportError)
+
+        if protocol not in ("batch", "osmand"):
+            raise ValueError(f"protocol must be batch or osmand, got {protocol!r}")
+        if protocol == "batch" and not ingest_key:
+            raise ValueError("the batch protocol needs the ingest key (GRIDPULSE_INGEST_KEY or --ingest-key)")
+        self.url = url.rstrip("/")
+        self.protocol, self.ingest_key = protocol, ingest_key
+        self.max_retries, self.max_wait_s, self.batch_max, self.timeout_s = max_retries, max_wait_s, batch_max, timeout_s
+        self.stats = SendStats()
+        self.stop = stop_event or threading.Event()
+        self._local = threading.local()
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sim-send") if protocol == "osmand" else None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def send(self, pings: list[dict]) -> None:
+        if not pings:
+            return
+        if self.protocol == "batch":
+            for i in range(0, len(pings), self.batch_max):
+                self._post_batch(pings[i : i + self.batch_max])
+        else:
+            list(self._pool.map(self._send_osmand, pings))
+
+    def _session(self):
+        import requests
+
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
+
+    def _post_batch(self, chunk: list[dict]) -> None:
+        body = orjson.dumps({"pings": chunk})
+        headers = {"Authorization": f"Bearer {self.ingest_key}", "Content-Type": "application/json"}
+        resp = self._with_retries(lambda: self._session().post(f"{self.url}/api/v1/pings", data=body, headers=headers,
+                                                               timeout=self.timeout_s), len(chunk))
+        if resp is None:
+            return
+        if resp.status_code == 202:
+            result = resp.json()
+            self.stats.add(accepted=int(result.get("accepted", 0)), rejected=len(result.get("rejected", [])))
+        else:
+            log.warning("batch refused: %s %s", resp.status_code, resp.text[:200])
+            self.stats.add(rejected=len(chunk))
+
+    def _send_osmand(self, p: dict) -> None:
+        params = {"id": p["device_id"], "lat": p["lat"], "lon": p["lon"], "timestamp": int(p["ts"]),
+                  "speed": round(p["speed_kmh"] / 1.852, 2), "bearing": p["heading"], "accuracy": p["accuracy_m"],
+                  "batt": p["battery"]}
+        if p.get("sos"):
+            params["alarm"] = "sos"
+        resp = self._with_retries(lambda: self._session().get(f"{self.url}/ingest/osmand", params=params,
+                                                              timeout=self.timeout_s), 1)
+        if resp is not None:
+            self.stats.add(**({"accepted": 1} if resp.status_code == 200 else {"rejected": 1}))
+
+    def _with_retries(self, call, count: int):
+        import requests
+
+        self.stats.add(sent=count)
+        wait = 0.5
+        for attempt in range(self.max_retries + 1):
+            if attempt:
+                self.stats.add(retries=1)
+            try:
+                resp = call()
+                self.stats.add(requests=1)
+            except requests.RequestException as e:
+                log.debug("send failed (%s), retrying in %.1fs", e, wait)
+                resp = None
+            if resp is not None and resp.status_code != 503:
+                return resp
+            if resp is not None:  # honour the server's Retry-After (seconds), bounded
+                with contextlib.suppress(ValueError):
+                    wait = float(resp.headers.get("Retry-After", wait))
+            if attempt == self.max_retries or self.stop.wait(min(wait, self.max_wait_s)):
+                break
+            wait = min(wait * 2, self.max_wait_s)
+        self.stats.add(failed=count)
+        return None
+
+
+def run(model: PatrolModel, sender: HttpSender, stop: threading.Event, *, tick_s: float = 0.25,
+        report_every_s: float = 0.0, report=print, duration_s: float | None = None) -> SendStats:
+    """Tick the model every ``tick_s`` wall seconds and send what is due, until ``stop`` is set."""
+    started = time.time()
+    next_report = started + report_every_s if report_every_s else float("inf")
+    while not stop.is_set():
+        now = time.time()
+        if duration_s is not None and now - started >= duration_s:
+            break
+        sender.send(model.tick(now))
+        if now >= next_report:
+            sim = datetime.fromtimestamp(model.sim_now, model.tz).strftime("%H:%M:%S")
+            report(f"[simulate {sim}] on shift {int(model.on_shift(model.sim_now).sum())}/{model.n} · "
+                   + " · ".join(f"{k} {v}" for k, v in sender.stats.as_dict().items()))
+            next_report = now + report_every_s
+        stop.wait(max(0.0, tick_s - (time.time() - now)))
+    return sender.stats
