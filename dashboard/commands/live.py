@@ -116,6 +116,7 @@ def serve(
     from dashboard.app import create_app
     from dashboard.auth import TokenConfigError, TokenRegistry
     from dashboard.serving import WebServer
+    from dashboard.tickets_web import TicketBackground, service_of, ticket_extension
     from streams.pingstream import make_redis
 
     try:
@@ -130,7 +131,11 @@ def serve(
     settings = _stream_settings()
     client = make_redis(settings)
     _check_redis(client, settings.redis_url)
-    server, _ = create_app(district=d, redis_client=client, settings=settings, tokens=tokens)
+    store, ticket_cfg = _ticket_store()
+    server, _ = create_app(district=d, redis_client=client, settings=settings, tokens=tokens,
+                           extensions=[ticket_extension(store, open311_key=os.environ.get("GRIDPULSE_OPEN311_KEY"),
+                                                        settings=ticket_cfg)])
+    chores = TicketBackground(store, service_of(server), client, stream=f"{settings.key_prefix}:ticket-events").start()
     web = WebServer(server, host, port).start()
     osmand = None
     if osmand_port:
@@ -145,7 +150,7 @@ def serve(
     try:
         _wait_for_signal(stop)
     finally:
-        for s in (osmand, web):
+        for s in (osmand, web, chores):
             if s is not None:
                 s.stop()
 
@@ -240,11 +245,13 @@ def demo(
     interval_s: float = typer.Option(5.0, min=0.1, help="Wall seconds between two pings of one phone."),
     speedup: float = typer.Option(1.0, min=0.01, help="Simulated seconds per wall second."),
     clock: str | None = typer.Option(None, help="Simulated clock start (HH:MM); default now, or 09:00 when off shift."),
+    ticket_speed: float = typer.Option(1.0, min=0.0, help="Ticket flow speed: 60 plays an hour of tickets a minute; 0 stops it."),
 ) -> None:
     """Everything in one command: embedded Redis, the district, a processor, the simulator and the web server."""
     from dashboard.app import create_app
     from dashboard.auth import TokenRegistry, generate_token
     from dashboard.serving import WebServer
+    from dashboard.tickets_web import service_of, ticket_extension
     from geo.build import cached_district_path
     from geo.district import load_district
     from geo.paths import var_dir
@@ -257,6 +264,7 @@ def demo(
     try:
         admin_token = os.environ.get("GRIDPULSE_ADMIN_TOKEN") or generate_token()
         ingest_key = os.environ.get("GRIDPULSE_INGEST_KEY") or generate_token()
+        open311_key = os.environ.get("GRIDPULSE_OPEN311_KEY") or generate_token()
         redis_url = os.environ.get("GRIDPULSE_REDIS_URL")
         if not redis_url:
             redis_url, stop_redis = _embedded_redis(var_dir() / "redis")
@@ -272,7 +280,11 @@ def demo(
         _check_redis(client, redis_url)
 
         tokens = TokenRegistry.from_env(admin=admin_token)
-        server, _ = create_app(district=d, redis_client=client, settings=settings, tokens=tokens)
+        store, ticket_cfg = _ticket_store()
+        server, _ = create_app(district=d, redis_client=client, settings=settings, tokens=tokens,
+                               extensions=[ticket_extension(store, open311_key=open311_key, settings=ticket_cfg)])
+        chores = _demo_tickets(store, service_of(server), d, client, settings, ticket_speed)
+        stops.append(chores.stop)
         web = WebServer(server, host, port).start()
         stops.append(web.stop)
         base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{web.port}"
@@ -302,7 +314,9 @@ def demo(
                     f"(ready in {time.monotonic() - started:.1f}s)", fg=typer.colors.GREEN)
         typer.secho(f"  Live map:     {base}/?token={admin_token}", bold=True)
         typer.echo(f"  Admin token:  {admin_token}" + ("" if os.environ.get("GRIDPULSE_ADMIN_TOKEN") else "  (generated)"))
-        typer.echo(f"  Ingest key:   {ingest_key}")
+        typer.echo(f"  Ingest key:   {ingest_key}   Open311 api_key: {open311_key}")
+        typer.echo(f"  Tickets:      {base}/api/v1/tickets   Open311: {base}/open311/v2/discovery.json"
+                   f"   Store: {ticket_cfg.database_url}")
         typer.echo(f"  OsmAnd:       {base}/ingest/osmand   Metrics: {base}/metrics")
         typer.echo("Ctrl-C stops everything.\n")
         _wait_for_signal(stop)
@@ -315,6 +329,59 @@ def demo(
             except Exception:  # keep stopping the rest
                 log.exception("while stopping")
         typer.echo("Stopped.")
+
+
+def _ticket_store():
+    """The migrated ticket store and its settings (``GRIDPULSE_DATABASE_URL``, else SQLite under var/)."""
+    from dashboard.tickets_web import open_store, ticket_settings
+    from tickets.settings import SettingsError
+
+    try:
+        cfg = ticket_settings()
+        return open_store(cfg), cfg
+    except SettingsError as exc:
+        raise _fail(f"Ticket settings: {exc}") from exc
+    except Exception as exc:  # an unreachable or unusable database: one sentence, not a traceback
+        raise _fail(f"Cannot open the ticket store: {exc}") from exc
+
+
+def _demo_tickets(store, service, district, client, settings, speed: float):
+    """The demo's tickets: 90 days of history on first start (in the background), then a live flow."""
+    from dashboard.tickets_web import TicketBackground
+    from tickets.simulate import TicketFlow, backfill
+
+    flow = TicketFlow(store, district, seed=1, speed=speed, service=service) if speed > 0 else None
+    chores = TicketBackground(store, service, client, stream=f"{settings.key_prefix}:ticket-events", flow=flow)
+    foreign = _foreign_tickets(store, district)
+    if foreign:
+        typer.secho(f"The ticket store holds tickets of another district ({foreign}); set GRIDPULSE_DATABASE_URL "
+                    "or GRIDPULSE_VAR_DIR to keep each district's tickets apart.", fg=typer.colors.YELLOW)
+    if store.max_id() == 0:
+        chores.ready.clear()
+
+        def fill() -> None:
+            t0 = time.monotonic()
+            try:
+                n = backfill(store, district, days=90, seed=1)
+                typer.echo(f"Tickets: backfilled {n:,} tickets over 90 days in {time.monotonic() - t0:.0f}s")
+            except Exception:
+                log.exception("ticket backfill failed; the live flow starts on an empty store")
+            chores.ready.set()
+
+        typer.echo("Tickets: backfilling 90 days of history in the background (about 20 s)…")
+        threading.Thread(target=fill, name="ticket-backfill", daemon=True).start()
+    return chores.start()
+
+
+def _foreign_tickets(store, district) -> str | None:
+    """The grid code of a ticket from another district, if the store holds one."""
+    from sqlalchemy import select
+
+    from tickets.models import tickets as T
+
+    with store.engine.connect() as conn:
+        code = conn.execute(select(T.c.grid_code).where(T.c.grid_code.is_not(None)).limit(1)).scalar()
+    return code if code and not str(code).startswith(district.admin_code) else None
 
 
 def _on_shift_now(settings) -> bool:

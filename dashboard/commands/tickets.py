@@ -16,7 +16,9 @@ DatabaseOpt = typer.Option(None, "--database", help="SQLAlchemy URL (default: $G
 
 
 def _url(database: str | None) -> str:
-    return database or os.environ.get("GRIDPULSE_DATABASE_URL") or "sqlite:///var/gridpulse.db"
+    from dashboard.tickets_web import ticket_settings
+
+    return ticket_settings(database_url=database).database_url
 
 
 def _district(path: str | None):
@@ -31,10 +33,11 @@ def _district(path: str | None):
 @app.command()
 def migrate(database: str = DatabaseOpt) -> None:
     """Create or upgrade the ticket tables."""
-    from tickets.store import migrate as run
+    from dashboard.tickets_web import open_store, ticket_settings
 
-    run(_url(database))
-    typer.echo(f"ticket store at {_url(database)} is up to date")
+    settings = ticket_settings(database_url=database)
+    open_store(settings)
+    typer.echo(f"ticket store at {settings.database_url} is up to date")
 
 
 @app.command()
@@ -42,11 +45,10 @@ def backfill(days: int = typer.Option(90, min=1, max=3660, help="days of history
              seed: int = typer.Option(0, help="random seed"), district: str = DistrictOpt,
              database: str = DatabaseOpt) -> None:
     """Write field-like ticket history (bulk inserts)."""
+    from dashboard.tickets_web import open_store, ticket_settings
     from tickets.simulate import backfill as run
-    from tickets.store import SqlTicketStore
 
-    store = SqlTicketStore(_url(database))
-    store.migrate()
+    store = open_store(ticket_settings(database_url=database))
     t0 = time.perf_counter()
     n = run(store, _district(district), days=days, seed=seed)
     typer.echo(f"{n:,} tickets over {days} days in {time.perf_counter() - t0:.1f} s")

@@ -1,0 +1,122 @@
+"""Wire the ticket closed loop into the web process: token → actor, the APIs, the outbox relay and the sweep.
+
+``tickets/`` never parses tokens; the web process knows its callers as :class:`dashboard.auth.Principal` and hands
+the ticket package an :class:`tickets.actors.Actor` for each. ``admin`` (``GRIDPULSE_ADMIN_TOKEN``) is the district
+center; street, worker and department tokens keep their role.
+
+>>> server, socketio = create_app(district=d, extensions=[ticket_extension(store, open311_key=None)])  # doctest: +SKIP
+>>> background = TicketBackground(store, service_of(server), redis_client, stream="gp:ticket-events")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from dashboard.auth import Principal
+from geo.paths import var_dir
+from tickets.actors import Actor
+
+log = logging.getLogger(__name__)
+
+ROLE_OF = {"admin": "district", "street": "street", "worker": "worker", "department": "department"}
+
+
+def actor_for(principal: Principal | None) -> Actor | None:
+    """The ticket actor behind a web principal (None stays None: the API answers 401)."""
+    if principal is None:
+        return None
+    return Actor(role=ROLE_OF[principal.role], name=principal.name or principal.role, worker_id=principal.worker_id,
+                 street_code=principal.street_code, department=principal.department)
+
+
+def ticket_settings(**explicit):
+    """Ticket settings with run-time files under ``var/`` (``GRIDPULSE_VAR_DIR``): the SQLite store and the photos."""
+    from tickets.settings import load_settings
+
+    if not os.environ.get("GRIDPULSE_DATABASE_URL") and explicit.get("database_url") is None:
+        explicit["database_url"] = f"sqlite:///{var_dir() / 'gridpulse.db'}"
+    if not os.environ.get("GRIDPULSE_PHOTO_DIR") and "photo_dir" not in explicit:
+        explicit["photo_dir"] = var_dir() / "photos"
+    return load_settings(**explicit)
+
+
+def open_store(settings):
+    """The ticket store of ``settings``, migrated to the newest schema."""
+    from tickets.store import SqlTicketStore
+
+    store = SqlTicketStore(settings.database_url)
+    store.migrate()
+    return store
+
+
+def ticket_extension(store, *, open311_key: str | None, settings=None) -> Callable:
+    """A ``create_app`` extension mounting ``/api/v1/tickets…``, ``/api/v1/metrics``, ``/api/v1/departments`` and
+    ``/open311/v2/``; the service ends up in ``server.extensions["tickets"]``."""
+
+    def extend(ctx) -> None:
+        from tickets import web
+
+        def authenticate(token: str) -> Actor | None:
+            return actor_for(ctx.tokens.principal(token))
+
+        service = web.register(ctx.server, store=store, district=ctx.district, authenticate=authenticate,
+                               open311_key=open311_key, settings=settings)
+        ctx.server.extensions["tickets"] = service
+
+    return extend
+
+
+def service_of(server):
+    """The ticket service a :func:`ticket_extension` registered on ``server``."""
+    return server.extensions["tickets"]
+
+
+class TicketBackground:
+    """The web process's ticket chores in one thread: drain the outbox to Redis, sweep deadlines (督办/超期).
+
+    ``flow`` (the demo's :class:`tickets.simulate.TicketFlow`) is stepped on the same beat, so new tickets and
+    their progress keep arriving.
+    """
+
+    def __init__(self, store, service, redis_client, *, stream: str, interval_s: float = 1.0,
+                 sweep_every_s: float = 60.0, flow=None):
+        from tickets.outbox import OutboxRelay
+
+        self.relay = OutboxRelay(store, redis_client, stream=stream, maxlen=service.settings.outbox_maxlen,
+                                 batch=service.settings.outbox_batch)
+        self.service, self.flow = service, flow
+        self.interval_s, self.sweep_every_s = interval_s, sweep_every_s
+        self.ready = threading.Event()  # set when the flow may start (the demo's backfill is done)
+        self.ready.set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="tickets", daemon=True)
+
+    def start(self) -> TicketBackground:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout_s)
+
+    def _run(self) -> None:
+        last_sweep = 0.0
+        while not self._stop.is_set():
+            try:
+                if self.flow is not None and self.ready.is_set():
+                    self.flow.step(datetime.now(UTC))  # sweeps too
+                elif (now := datetime.now(UTC).timestamp()) - last_sweep >= self.sweep_every_s:
+                    self.service.sweep()
+                    last_sweep = now
+                self.relay.drain_once()
+            except Exception:  # a SQL hiccup must not end the chores; the next beat retries
+                log.exception("ticket background round failed")
+            self._stop.wait(self.interval_s)
+        try:
+            self.relay.drain_once()  # what the last beat wrote still reaches Redis
+        except Exception:
+            log.exception("final outbox drain failed")
