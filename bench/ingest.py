@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/ingest.py [--seconds 5] [--runs 3] [--clients 4] [--with-processor]
 
-A server process serves the ingest blueprint (``/api/v1/pings``) and the OsmAnd app (``/``) with Werkzeug's
-threaded WSGI server, which is what ``gridpulse serve`` runs (Flask-SocketIO's ``socketio.run`` with
-``async_mode="threading"``).  Client processes with keep-alive connections then
+A server process serves the ingest blueprint (``/api/v1/pings``) and the OsmAnd app (``/``) with gevent's pywsgi
+in a monkey-patched process, which is what ``gridpulse serve`` runs (``--server werkzeug`` measures the threaded
+Werkzeug server that the demo and tests use).  Client processes with keep-alive connections then
 
 * post batches of 1,000 pings (``POST /api/v1/pings``) for ``--seconds``: pings accepted per second;
 * send single OsmAnd GET requests, ``--threads`` per client process: requests per second;
@@ -242,7 +242,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--clients", type=int, default=2, help="client processes")
     ap.add_argument("--threads", type=int, default=4, help="OsmAnd threads per client process")
-    ap.add_argument("--server", choices=["werkzeug", "gevent"], default="werkzeug")
+    ap.add_argument("--server", choices=["werkzeug", "gevent"], default="gevent")
     ap.add_argument("--with-processor", action="store_true")
     ap.add_argument("--processors", type=int, default=1)
     ap.add_argument("--redis-url", default=os.environ.get("GRIDPULSE_REDIS_URL", "redis://127.0.0.1:6379/0"))

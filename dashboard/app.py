@@ -33,8 +33,8 @@ from dashboard.settings import WebSettings
 from geo.district import District
 
 ASSETS = Path(__file__).resolve().parent / "assets"
-# Threading + simple-websocket: no monkey-patching, works under the werkzeug server we start ourselves and in tests;
-# production runs gunicorn with a gevent worker (DESIGN.md) and Flask-SocketIO picks gevent there automatically.
+# Threading + simple-websocket: no monkey-patching; the demo, tests and benches run it under werkzeug in threads.
+# `gridpulse serve` runs gevent (a monkey-patched process, see dashboard/cli.py): five times the OsmAnd requests/s.
 ASYNC_MODE = "threading"
 _FROM_SETTINGS: Any = object()
 
@@ -75,10 +75,12 @@ def create_app(
     ingest: bool = True,
     metrics_registry=None,
     extensions: Sequence[Extension] = (),
+    async_mode: str = ASYNC_MODE,
 ) -> tuple[Flask, SocketIO]:
     """Build the web process. Every dependency has a default from settings; tests inject fakes.
 
     ``message_queue`` defaults to ``settings.redis_url`` (the processors emit into it); ``None`` = this process only.
+    ``async_mode`` is ``"threading"`` or, in a gevent-patched process, ``"gevent"``.
     """
     settings = settings if settings is not None else _stream_settings()
     tokens = tokens if tokens is not None else TokenRegistry.from_env()
@@ -103,7 +105,7 @@ def create_app(
     server.json.ensure_ascii = False
     socketio = SocketIO(
         server,
-        async_mode=ASYNC_MODE,
+        async_mode=async_mode,
         message_queue=message_queue,
         channel=f"{settings.key_prefix}:socketio",
         logger=False,

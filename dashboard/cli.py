@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
-import typer
+import os
+import sys
 
-from dashboard.commands import district, live, tickets
+
+def _serve_on_gevent(argv: list[str]) -> bool:
+    """``gridpulse serve`` runs on gevent unless ``--server threading`` or ``GRIDPULSE_WEB_SERVER=threading``."""
+    if argv[1:2] != ["serve"]:
+        return False
+    choice = os.environ.get("GRIDPULSE_WEB_SERVER", "gevent")
+    for i, arg in enumerate(argv):
+        if arg == "--server" and i + 1 < len(argv):
+            choice = argv[i + 1]
+        elif arg.startswith("--server="):
+            choice = arg.split("=", 1)[1]
+    return choice == "gevent"
+
+
+if __name__ in ("__main__", "dashboard.cli") and _serve_on_gevent(sys.argv):
+    # Before anything imports socket, ssl or threading's users: gevent must patch them first (gunicorn does the same).
+    from gevent import monkey
+
+    monkey.patch_all()
+
+import typer  # noqa: E402
+
+from dashboard.commands import district, live, tickets  # noqa: E402
 
 app = typer.Typer(
     name="gridpulse",

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 NAMESPACE = "/live"
 DISTRICT_ROOM = "district"
 # The compact row layout of ``snapshot`` (same idea as the processors' ``positions``: field names once, then rows).
-SNAPSHOT_FIELDS = ["id", "name", "lon", "lat", "status", "moving", "grid", "street", "ts", "outside", "sos", "spd", "bat"]
+SNAPSHOT_FIELDS = ["id", "name", "lon", "lat", "status", "moving", "grid", "street", "ts", "outside", "sos", "spd", "bat", "idle"]
 
 
 def room_for(street_code: str | None) -> str:

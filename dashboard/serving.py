@@ -1,7 +1,12 @@
-"""Run a WSGI app (the web process, the OsmAnd port) on a werkzeug server in a thread, stoppable in-process.
+"""Run a WSGI app (the web process, the OsmAnd port) on a server we own, stoppable in-process.
 
-Flask-SocketIO's threading mode with simple-websocket needs nothing more than werkzeug's threaded server
-(this is what ``socketio.run`` starts); owning the server object lets ``demo``, tests and benches stop it cleanly.
+Two kinds, one interface (``start``, ``stop``, ``port``, ``url``):
+
+- :class:`WebServer`: werkzeug's threaded server. Flask-SocketIO's threading mode with simple-websocket needs nothing
+  more (this is what ``socketio.run`` starts); the demo, tests and benches use it.
+- :class:`GeventWebServer`: gevent's pywsgi in a monkey-patched process (``gridpulse serve``). One greenlet per
+  request instead of one thread: the single-ping OsmAnd protocol goes from about 600 to about 3,000 requests/s here
+  (``bench/ingest.py``). Flask-SocketIO's gevent mode serves WebSocket through simple-websocket on it.
 """
 
 from __future__ import annotations
@@ -41,3 +46,39 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+class GeventWebServer:
+    """``GeventWebServer(app, "127.0.0.1", 0).start()``: gevent's WSGI server; needs ``gevent.monkey.patch_all()``."""
+
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True):
+        from gevent.pywsgi import WSGIServer
+
+        self._server = WSGIServer((host, port), app, log=None if quiet else "default", error_log="default")
+        self._server.init_socket()
+        self.host, self.port = host, self._server.server_port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> GeventWebServer:
+        self._server.start()  # serves from the gevent hub; returns at once
+        return self
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._server.stop(timeout=timeout_s)
+
+
+def gevent_patched() -> bool:
+    """True when this process runs on gevent (``socket`` patched)."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return False
+    return monkey.is_module_patched("socket")
+
+
+def web_server(app, host: str = "127.0.0.1", port: int = 0, **kw):
+    """The server kind that suits this process: gevent when patched, else werkzeug threads."""
+    return (GeventWebServer if gevent_patched() else WebServer)(app, host, port, **kw)

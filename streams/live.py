@@ -17,7 +17,7 @@ from streams.patrol import read_patrol
 from streams.stages.status import status_of
 
 PUBLIC_FIELDS = ("id", "name", "lon", "lat", "grid", "street", "home", "status", "moving", "ts", "spd", "bat",
-                 "outside", "sos")  # fmt: skip
+                 "outside", "sos", "idle")  # fmt: skip
 
 
 class LiveReader:

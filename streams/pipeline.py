@@ -52,7 +52,7 @@ def build_stages(client, district, settings, *, push: bool = True, locate: Stage
     stages += [
         locate or LocateGrid.from_district(district),
         LinkPrevious(),
-        DetectMotion(s.moving_speed_kmh, s.min_move_m),
+        DetectMotion(s.moving_speed_kmh, s.min_move_m, s.idle_after_s),
         UpdateStatus(s.stale_after_s, s.offline_after_s),
         AccountPatrol(client, s),
         RaiseAlerts(s.outside_alert_s),

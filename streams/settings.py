@@ -51,6 +51,7 @@ class StreamSettings:
     # Motion and status
     moving_speed_kmh: float = 1.5  # at or above: moving
     min_move_m: float = 3.0  # a derived speed counts only if the worker moved at least this far
+    idle_after_s: float = 1800.0  # still this long while online: idle (久未移动); a home visit lasts up to ~30 min
     stale_after_s: float = 120.0  # no fix for this long: stale
     offline_after_s: float = 600.0  # no fix for this long: offline
     sweep_interval_s: float = 5.0  # how often one processor re-evaluates stale/offline (silence sends no ping)

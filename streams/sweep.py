@@ -70,11 +70,12 @@ class Sweeper:
                 continue
             entry["status"] = status
             if status != "online":
-                entry["moving"] = False
+                entry["moving"] = entry["idle"] = False
             w = w_raw.decode()
             worker = self.roster.by_worker(w)
             street = worker.street_code if worker else entry.get("street")
-            row = position_row(w, entry["lon"], entry["lat"], status, entry["moving"], entry.get("grid"), entry["ts"])
+            row = position_row(w, entry["lon"], entry["lat"], status, entry["moving"], entry.get("grid"), entry["ts"],
+                               entry.get("idle", False))
             idx = streets.setdefault(street, len(streets) + 1) if street else 0
             args += (w, raw, orjson.dumps(entry), orjson.dumps(row), idx)
             if status == "offline" and helper.in_shift(now):

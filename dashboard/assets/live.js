@@ -119,20 +119,22 @@
     var idx = gd.data.findIndex(function (t) { return t.uid === WORKERS_UID; });
     if (idx < 0) return;
     var lon = [], lat = [], ids = [], text = [], color = [], size = [];
-    var n = { online: 0, moving: 0, stale: 0, offline: 0, outside: 0, total: 0 };
+    var n = { online: 0, moving: 0, stale: 0, offline: 0, outside: 0, idle: 0, sos: 0, total: 0 };
     live.workers.forEach(function (w) {
       n.total += 1;
       var status = w.status || "offline";
       n[status] = (n[status] || 0) + 1;
       if (status === "online" && w.moving) n.moving += 1;
       if (status !== "offline" && w.outside) n.outside += 1;
+      if (status === "online" && w.idle) n.idle += 1;
+      if (status !== "offline" && w.sos) n.sos += 1;
       if (w.lon == null || w.lat == null) return;
       var p = live.cfg && live.cfg.gcj02 ? wgs84ToGcj02(w.lon, w.lat) : [w.lon, w.lat];
       lon.push(p[0]); lat.push(p[1]); ids.push(w.id);
       color.push(w.sos ? COLORS.sos : (COLORS[status] || COLORS.offline));
       size.push(w.sos ? 13 : (status === "online" && w.moving ? 9 : 7));
       text.push("<b>" + (w.name || w.id) + "</b> " + w.id + "<br>" + (STATUS_ZH[status] || status) +
-        (status === "online" ? (w.moving ? " · 移动中" : " · 静止") : "") + (w.outside ? " · 出网格" : "") +
+        (status === "online" ? (w.moving ? " · 移动中" : (w.idle ? " · 久未移动" : " · 静止")) : "") + (w.outside ? " · 出网格" : "") +
         "<br>网格 " + (w.grid || "—") + "<br>最近定位 " + fmtTime(w.ts));
     });
     window.Plotly.restyle(gd, {
@@ -144,6 +146,8 @@
     setProps("gp-n-stale", { children: String(n.stale) });
     setProps("gp-n-offline", { children: String(n.offline) });
     setProps("gp-n-outside", { children: String(n.outside) });
+    setProps("gp-n-idle", { children: String(n.idle) });
+    setProps("gp-n-sos", { children: String(n.sos) });
     setProps("gp-n-total", { children: String(n.total) });
   }
 

@@ -111,13 +111,18 @@ def serve(
     port: int = typer.Option(8050, help="Web port: the map, Socket.IO, HTTP APIs and ingest."),
     osmand_port: int | None = typer.Option(None, help="Also serve the OsmAnd protocol at / on this port (e.g. 5055)."),
     district: Path | None = typer.Option(None, help="District file (.gpkg); default GRIDPULSE_DISTRICT."),
+    server_kind: str = typer.Option("gevent", "--server", envvar="GRIDPULSE_WEB_SERVER",
+                                    help="gevent (greenlets, fastest) or threading (werkzeug threads)."),
 ) -> None:
     """The web process: the live map at /, Socket.IO /live, ingest and the HTTP APIs."""
     from dashboard.app import create_app
     from dashboard.auth import TokenConfigError, TokenRegistry
-    from dashboard.serving import WebServer
+    from dashboard.serving import gevent_patched, web_server
     from dashboard.tickets_web import TicketBackground, service_of, ticket_extension
     from streams.pingstream import make_redis
+
+    if server_kind not in ("gevent", "threading"):
+        raise _fail(f"--server must be gevent or threading, not {server_kind!r}")
 
     try:
         tokens = TokenRegistry.from_env()
@@ -128,24 +133,28 @@ def serve(
                     "Set it to a long random string (e.g. `export GRIDPULSE_ADMIN_TOKEN=$(python -c "
                     "'import secrets; print(secrets.token_urlsafe(18))')`), or run `gridpulse demo`, which makes one.")
     d = _load_district(district)
+    if server_kind == "gevent" and not gevent_patched():
+        raise _fail("--server gevent needs the process patched at start: run it as `gridpulse serve` "
+                    "(or `python -m dashboard.cli serve`), or pass --server threading.")
     settings = _stream_settings()
     client = make_redis(settings)
     _check_redis(client, settings.redis_url)
     store, ticket_cfg = _ticket_store()
     server, _ = create_app(district=d, redis_client=client, settings=settings, tokens=tokens,
                            extensions=[ticket_extension(store, open311_key=os.environ.get("GRIDPULSE_OPEN311_KEY"),
-                                                        settings=ticket_cfg)])
+                                                        settings=ticket_cfg)],
+                           async_mode=server_kind)
     chores = TicketBackground(store, service_of(server), client, stream=f"{settings.key_prefix}:ticket-events").start()
-    web = WebServer(server, host, port).start()
+    web = web_server(server, host, port).start()
     osmand = None
     if osmand_port:
         from streams.ingest import make_osmand_app
         from streams.roster import Roster
 
-        osmand = WebServer(make_osmand_app(redis_client=client, roster=Roster.from_district(d), settings=settings),
+        osmand = web_server(make_osmand_app(redis_client=client, roster=Roster.from_district(d), settings=settings),
                            host, osmand_port).start()
         typer.echo(f"OsmAnd / Traccar Client protocol on http://{host}:{osmand.port}/")
-    typer.echo(f"GridPulse serving {d.city}{d.name} ({len(d.grids)} grids) on {web.url}/  (Ctrl-C stops)")
+    typer.echo(f"GridPulse serving {d.city}{d.name} ({len(d.grids)} grids) on {web.url}/ with {server_kind}  (Ctrl-C stops)")
     stop = threading.Event()
     try:
         _wait_for_signal(stop)

@@ -71,7 +71,9 @@ def live_entry(ping: Ping, worker) -> dict:
         "bat": ping.bat,
         "outside": ping.outside,
         "sos": ping.sos,
+        "idle": ping.idle,
         "_os": ping.outside_since,
+        "_ss": ping.still_since,
         "_oa": ping.outside_alerted,
     }
 

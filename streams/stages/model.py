@@ -23,7 +23,7 @@ class Ping:
     __slots__ = (
         "id", "raw", "w", "d", "lon", "lat", "ts", "rx", "acc", "spd", "hdg", "bat", "sos", "src",
         "grid", "street", "outside", "moving", "status", "late", "prev", "outside_since", "outside_alerted",
-        "alive",
+        "alive", "still_since", "idle",
     )  # fmt: skip
 
     def __init__(self, entry_id: bytes | None = None, raw: bytes | None = None):
@@ -32,7 +32,8 @@ class Ping:
         self.lon = self.lat = self.ts = self.rx = float("nan")
         self.acc = self.spd = self.hdg = self.bat = None
         self.sos = self.outside = self.moving = self.late = self.outside_alerted = False
-        self.grid = self.street = self.prev = self.outside_since = None
+        self.grid = self.street = self.prev = self.outside_since = self.still_since = None
+        self.idle = False
         self.status = "online"
         self.alive = True
 
@@ -45,6 +46,7 @@ class Ping:
         p.moving, p.sos, p.outside = bool(entry.get("moving")), bool(entry.get("sos")), bool(entry.get("outside"))
         p.spd, p.bat = entry.get("spd"), entry.get("bat")
         p.outside_since, p.outside_alerted = entry.get("_os"), bool(entry.get("_oa"))
+        p.still_since, p.idle = entry.get("_ss"), bool(entry.get("idle"))
         p.alive = False  # never processed again
         return p
 

@@ -27,18 +27,33 @@ class LinkPrevious(PingStage):
 
 class DetectMotion(PingStage):
     """Moving when the speed is at least ``moving_speed_kmh``: the phone's speed if it sends one, else the
-    speed derived from the previous fix, counted only past ``min_move_m`` (GPS jitter of a still phone)."""
+    speed derived from the previous fix, counted only past ``min_move_m`` (GPS jitter of a still phone).
 
-    def __init__(self, moving_speed_kmh: float, min_move_m: float):
-        self.moving_speed_kmh, self.min_move_m = moving_speed_kmh, min_move_m
+    Also keeps ``still_since`` (the fix time the worker stopped moving) and sets ``idle`` once still for
+    ``idle_after_s`` (0 = never idle): the street supervisor's "who is idle" (久未移动).
+    """
+
+    def __init__(self, moving_speed_kmh: float, min_move_m: float, idle_after_s: float = 0.0):
+        self.moving_speed_kmh, self.min_move_m, self.idle_after_s = moving_speed_kmh, min_move_m, idle_after_s
 
     def handle(self, ping: Ping, batch: Batch) -> None:
+        ping.moving = self._moving(ping)
+        if ping.late:
+            return  # a late fix never changes the live state
+        prev = ping.prev
+        if ping.moving:
+            ping.still_since = None
+        elif prev is not None and not prev.moving and prev.still_since is not None:
+            ping.still_since = prev.still_since
+        else:
+            ping.still_since = ping.ts
+        ping.idle = bool(self.idle_after_s) and not ping.moving and ping.ts - ping.still_since >= self.idle_after_s
+
+    def _moving(self, ping: Ping) -> bool:
         if ping.spd is not None:
-            ping.moving = ping.spd >= self.moving_speed_kmh
-            return
+            return ping.spd >= self.moving_speed_kmh
         prev = ping.prev
         if prev is None or ping.late or ping.ts <= prev.ts:
-            ping.moving = False
-            return
+            return False
         d = distance_m(prev.lon, prev.lat, ping.lon, ping.lat)
-        ping.moving = d >= self.min_move_m and d / (ping.ts - prev.ts) * 3.6 >= self.moving_speed_kmh
+        return d >= self.min_move_m and d / (ping.ts - prev.ts) * 3.6 >= self.moving_speed_kmh

@@ -1,6 +1,6 @@
 """PushChanges: the compact ``positions`` row of each worker's newest fix, for the coalesced push.
 
-A row is ``[id, lon, lat, status, moving (1/0), grid, ts (unix s)]`` (field names in :data:`POSITION_FIELDS`).
+A row is ``[id, lon, lat, status, moving (1/0), grid, ts (unix s), idle (1/0)]`` (field names in :data:`POSITION_FIELDS`).
 StoreLive writes the rows into ``{p}:dirty:district`` and ``{p}:dirty:street:{code}`` inside its compare-and-set,
 so only a fix that really became the live one is pushed; :class:`streams.emitter.Coalescer` sends each room's
 rows at most once per ``push_interval_s`` across all processors.
@@ -11,10 +11,10 @@ from __future__ import annotations
 from streams.stages import BatchStage
 from streams.stages.model import Batch
 
-POSITION_FIELDS = ["id", "lon", "lat", "status", "moving", "grid", "ts"]
+POSITION_FIELDS = ["id", "lon", "lat", "status", "moving", "grid", "ts", "idle"]
 
 
-def position_row(w: str, lon, lat, status: str, moving: bool, grid, ts) -> list:
+def position_row(w: str, lon, lat, status: str, moving: bool, grid, ts, idle: bool = False) -> list:
     return [
         w,
         None if lon is None else round(lon, 6),
@@ -23,6 +23,7 @@ def position_row(w: str, lon, lat, status: str, moving: bool, grid, ts) -> list:
         1 if moving else 0,
         grid,
         None if ts is None else int(ts),
+        1 if idle else 0,
     ]
 
 
@@ -34,4 +35,4 @@ class PushChanges(BatchStage):
                 continue
             worker = roster.by_worker(p.w)
             street = worker.street_code if worker else p.street
-            batch.rows[p.w] = (position_row(p.w, p.lon, p.lat, p.status, p.moving, p.grid, p.ts), street)
+            batch.rows[p.w] = (position_row(p.w, p.lon, p.lat, p.status, p.moving, p.grid, p.ts, p.idle), street)

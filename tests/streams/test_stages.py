@@ -91,6 +91,38 @@ def test_detect_motion(roster, kwargs, moving):
     assert p.moving is moving
 
 
+def _motion(pings, roster, state, idle_after_s=1800):
+    s = make_settings()
+    run([LinkPrevious(), DetectMotion(s.moving_speed_kmh, s.min_move_m, idle_after_s)], pings, s, roster, state=state)
+
+
+def test_idle_after_being_still_long_enough(roster):
+    """Still since the stored fix's ``_ss``: idle once that is ``idle_after_s`` ago, not a second earlier."""
+    still = {W: stored(W, ts=T0, moving=False, _ss=T0 - 1790)}
+    early, late = ping(W, ts=T0 + 5, spd=0.0), ping(W, ts=T0 + 10, spd=0.0)
+    _motion([early, late], roster, still)
+    assert (early.still_since, late.still_since) == (T0 - 1790, T0 - 1790)
+    assert early.idle is False and late.idle is True
+
+
+def test_moving_resets_idle_and_the_still_clock(roster):
+    idle = {W: stored(W, ts=T0, moving=False, _ss=T0 - 4000, idle=True)}
+    walk, stop = ping(W, ts=T0 + 5, spd=4.0), ping(W, ts=T0 + 10, spd=0.0)
+    _motion([walk, stop], roster, idle)
+    assert walk.idle is False and walk.still_since is None
+    assert stop.idle is False and stop.still_since == T0 + 10
+
+
+def test_a_late_fix_leaves_the_still_clock_alone_and_idle_can_be_off(roster):
+    state = {W: stored(W, ts=T0, moving=False, _ss=T0 - 4000)}
+    late = ping(W, ts=T0 - 30, spd=0.0)
+    _motion([late], roster, state)
+    assert late.late and late.still_since is None and late.idle is False
+    off = ping(W, ts=T0 + 5, spd=0.0)
+    _motion([off], roster, state, idle_after_s=0)
+    assert off.still_since == T0 - 4000 and off.idle is False
+
+
 @pytest.mark.parametrize(("age", "status"), [(0, "online"), (119, "online"), (120, "stale"), (599, "stale"), (600, "offline")])
 def test_status_by_age(roster, age, status):
     s = make_settings()
