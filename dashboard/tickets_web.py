@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -103,9 +104,25 @@ class TicketBackground:
         self._stop.set()
         self._thread.join(timeout_s)
 
+    def _warm(self) -> None:
+        """Fill the metrics' month cache once the store is ready, so that the first screens are quick too."""
+        from tickets import metrics
+
+        t0 = time.monotonic()
+        svc = self.service
+        try:
+            n = metrics.warm(svc.store.engine, datetime.now(svc.calendar.tz).date(), tz=svc.settings.timezone)
+            log.info("metrics cache warmed: %d queries in %.1f s", n, time.monotonic() - t0)
+        except Exception:  # a cold cache is slower, never wrong
+            log.exception("warming the metrics cache failed")
+
     def _run(self) -> None:
         last_sweep = 0.0
+        warmed = False
         while not self._stop.is_set():
+            if not warmed and self.ready.is_set():
+                self._warm()
+                warmed = True
             try:
                 if self.flow is not None and self.ready.is_set():
                     self.flow.step(datetime.now(UTC))  # sweeps too

@@ -120,6 +120,7 @@ tickets = Table(
     Index("ix_tickets_department_reported", "department", "reported_at"),
     Index("ix_tickets_source_reported", "source", "reported_at"),
     Index("ix_tickets_state_due", "state", "step_due_at"),
+    Index("ix_tickets_state_reported", "state", "reported_at"),  # open tickets of a period (tickets.rollup)
     Index("ix_tickets_updated_at", "updated_at"),
 )
 

@@ -113,3 +113,6 @@ def test_background_chores_send_every_ticket_event_to_redis(web, store, redis_ur
         chores.stop()
     assert r.xlen(stream) == 3
     assert chores.relay.pending() == 0
+    from tickets import rollup
+
+    assert rollup.CACHE.size(store.engine) >= 12  # warmed: a year's whole months, at least
