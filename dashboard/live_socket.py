@@ -3,10 +3,7 @@
 Deltas do not pass through here: the processors emit ``positions`` and ``alerts`` into the rooms through the Redis
 message queue (write-only ``RedisManager``), and Flask-SocketIO relays them to the browsers in each room.
 
-Rooms::
-
-    district            the admin's view (every worker)
-    street:{code}       one street supervisor's view (and an admin who narrowed to that street)
+Namespace, event names, rooms and row fields come from :mod:`streams.contract`.
 """
 
 from __future__ import annotations
@@ -19,18 +16,9 @@ from flask import request
 from flask_socketio import ConnectionRefusedError, Namespace, join_room, leave_room  # not the builtin one
 
 from dashboard.auth import Principal, TokenRegistry
+from streams.contract import EV_ERROR, EV_SNAPSHOT, NAMESPACE, SNAPSHOT_FIELDS, room_for
 
 log = logging.getLogger(__name__)
-
-NAMESPACE = "/live"
-DISTRICT_ROOM = "district"
-# The compact row layout of ``snapshot`` (same idea as the processors' ``positions``: field names once, then rows).
-SNAPSHOT_FIELDS = ["id", "name", "lon", "lat", "status", "moving", "grid", "street", "ts", "outside", "sos", "spd", "bat", "idle"]
-
-
-def room_for(street_code: str | None) -> str:
-    return f"street:{street_code}" if street_code else DISTRICT_ROOM
-
 
 def snapshot_message(workers: list[dict], street_code: str | None) -> dict:
     """``LiveReader.snapshot`` dicts → ``{"t": ms, "street": code|None, "f": [...], "rows": [[...], ...]}``."""
@@ -105,9 +93,9 @@ class LiveNamespace(Namespace):
             workers = self.reader.snapshot(street)
         except Exception:  # Redis down: the client still connects and gets deltas when it comes back
             log.exception("snapshot failed for %s", room_for(street))
-            self._emit_to(sid, "error", {"error": "unavailable", "message": "实时数据暂不可用 (live state unavailable)"})
+            self._emit_to(sid, EV_ERROR, {"error": "unavailable", "message": "实时数据暂不可用 (live state unavailable)"})
             return
-        self._emit_to(sid, "snapshot", snapshot_message(workers, street))
+        self._emit_to(sid, EV_SNAPSHOT, snapshot_message(workers, street))
 
     def _emit_to(self, sid: str, event: str, data) -> None:
         # The client is connected to THIS process: skip the Redis round trip of the message queue.

@@ -4,7 +4,7 @@ Emitters implement ``emit(event, data, room)`` in namespace ``/live``: :class:`S
 python-socketio's ``RedisManager`` on channel ``{p}:socketio`` (the web process's Flask-SocketIO listens there),
 :class:`NullEmitter` drops everything, :class:`MemoryEmitter` keeps what it was given (tests, demos).
 
-Rooms: ``district`` and ``street:{street_code}``.
+Namespace, events and rooms: :mod:`streams.contract`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,17 @@ import time
 
 import orjson
 
-from streams.stages.push import POSITION_FIELDS
+from streams.contract import (
+    DISTRICT_ROOM,
+    EV_ALERTS,
+    EV_POSITIONS,
+    NAMESPACE,
+    POSITION_FIELDS,
+    room_for,
+    rooms_of,
+)
 
 log = logging.getLogger(__name__)
-NAMESPACE = "/live"
 
 # KEYS[1] the room's dirty hash, KEYS[2] the room's lock for this push window; ARGV[1] lock TTL ms.
 # Only the processor whose SET NX wins takes the rows, and takes them atomically with their deletion.
@@ -61,21 +68,17 @@ class SocketIOEmitter:
         self.manager.emit(event, data, namespace=NAMESPACE, room=room)
 
 
-def rooms_of(streets) -> list[str]:
-    return ["district", *(f"street:{s}" for s in streets)]
-
-
 def emit_alerts(emitter, alerts: list[dict]) -> None:
     """One ``alerts`` message to the district and one to each street that has alerts."""
     if not alerts:
         return
-    emitter.emit("alerts", alerts, "district")
+    emitter.emit(EV_ALERTS, alerts, DISTRICT_ROOM)
     by_street: dict[str, list] = {}
     for a in alerts:
         if a.get("street"):
             by_street.setdefault(a["street"], []).append(a)
     for street, items in by_street.items():
-        emitter.emit("alerts", items, f"street:{street}")
+        emitter.emit(EV_ALERTS, items, room_for(street))
 
 
 class Coalescer:
@@ -106,6 +109,6 @@ class Coalescer:
             if not rows:
                 continue
             payload = {"t": int(now * 1000), "f": POSITION_FIELDS, "rows": [orjson.loads(r) for r in rows]}
-            self.emitter.emit("positions", payload, room)
+            self.emitter.emit(EV_POSITIONS, payload, room)
             sent += 1
         return sent

@@ -14,6 +14,7 @@ import logging
 
 import orjson
 
+from streams.contract import rooms_of
 from streams.stages import BatchStage
 from streams.stages.model import Batch, Ping
 
@@ -79,7 +80,7 @@ def live_entry(ping: Ping, worker) -> dict:
 
 
 def room_keys(settings, streets: list[str]) -> list[str]:
-    return [settings.key("dirty", "district"), *(settings.key("dirty", f"street:{s}") for s in streets)]
+    return [settings.key("dirty", room) for room in rooms_of(streets)]
 
 
 class LoadState(BatchStage):

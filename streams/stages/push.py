@@ -1,6 +1,6 @@
 """PushChanges: the compact ``positions`` row of each worker's newest fix, for the coalesced push.
 
-A row is ``[id, lon, lat, status, moving (1/0), grid, ts (unix s), idle (1/0)]`` (field names in :data:`POSITION_FIELDS`).
+A row is ``[id, lon, lat, status, moving (1/0), grid, ts (unix s), idle (1/0)]`` (field names in :data:`streams.contract.POSITION_FIELDS`).
 StoreLive writes the rows into ``{p}:dirty:district`` and ``{p}:dirty:street:{code}`` inside its compare-and-set,
 so only a fix that really became the live one is pushed; :class:`streams.emitter.Coalescer` sends each room's
 rows at most once per ``push_interval_s`` across all processors.
@@ -8,10 +8,9 @@ rows at most once per ``push_interval_s`` across all processors.
 
 from __future__ import annotations
 
+from streams.contract import POSITION_FIELDS  # noqa: F401  (re-exported: the row layout lives in the contract)
 from streams.stages import BatchStage
 from streams.stages.model import Batch
-
-POSITION_FIELDS = ["id", "lon", "lat", "status", "moving", "grid", "ts", "idle"]
 
 
 def position_row(w: str, lon, lat, status: str, moving: bool, grid, ts, idle: bool = False) -> list:

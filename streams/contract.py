@@ -1,0 +1,62 @@
+"""The push contract: the one home of the Socket.IO namespace, event names, rooms and row fields.
+
+Everything that speaks to browsers takes these names from here: the processors' emitter and push stage, the web
+process's Socket.IO handlers, and each screen's page config (:func:`browser_contract`), from which the browser code
+reads them; the browser keeps no copy.
+
+Rooms::
+
+    district            the district center's view (every worker, every ticket)
+    street:{code}       one street's view (its supervisor, or an admin who narrowed to it)
+
+Messages (server → browser)::
+
+    snapshot   {t, street, f: SNAPSHOT_FIELDS, rows}    every worker in scope, on connect and on subscribe
+    positions  {t, f: POSITION_FIELDS, rows}            only the workers whose live fix changed
+    alerts     [{kind, w, name, grid, street, ts, message}, ...]
+    tickets    {t, f: TICKET_FIELDS, rows}              ticket events from the ticket store's outbox
+    error      {error, message}
+"""
+
+from __future__ import annotations
+
+NAMESPACE = "/live"
+DISTRICT_ROOM = "district"
+STREET_ROOM_PREFIX = "street:"
+
+EV_SNAPSHOT = "snapshot"
+EV_POSITIONS = "positions"
+EV_ALERTS = "alerts"
+EV_TICKETS = "tickets"
+EV_ERROR = "error"
+EV_SUBSCRIBE = "subscribe"  # browser → server: {"street": code | None}
+
+# positions row: one worker's newest live fix (streams.stages.push.position_row builds it)
+POSITION_FIELDS = ["id", "lon", "lat", "status", "moving", "grid", "ts", "idle"]
+# snapshot row: what streams.live.LiveReader.snapshot returns for each worker in scope
+SNAPSHOT_FIELDS = ["id", "name", "lon", "lat", "status", "moving", "grid", "street", "ts", "outside", "sos", "spd", "bat",
+                   "idle"]
+# tickets row: one ticket event (dashboard.ticket_push builds it from the outbox stream)
+TICKET_FIELDS = ["id", "no", "event", "state", "light", "lon", "lat", "grid", "street", "category", "ts", "open",
+                 "overdue"]
+
+
+def room_for(street_code: str | None) -> str:
+    """The room of one street, or the district's for ``None``."""
+    return f"{STREET_ROOM_PREFIX}{street_code}" if street_code else DISTRICT_ROOM
+
+
+def rooms_of(streets) -> list[str]:
+    """Every room of a district: the district's, then one per street."""
+    return [DISTRICT_ROOM, *(room_for(s) for s in streets)]
+
+
+def browser_contract() -> dict:
+    """What the page config hands to the browser code (JSON-ready)."""
+    return {
+        "namespace": NAMESPACE,
+        "events": {"snapshot": EV_SNAPSHOT, "positions": EV_POSITIONS, "alerts": EV_ALERTS, "tickets": EV_TICKETS,
+                   "error": EV_ERROR, "subscribe": EV_SUBSCRIBE},
+        "rooms": {"district": DISTRICT_ROOM, "street_prefix": STREET_ROOM_PREFIX},
+        "fields": {"positions": POSITION_FIELDS, "snapshot": SNAPSHOT_FIELDS, "tickets": TICKET_FIELDS},
+    }
