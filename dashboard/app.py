@@ -25,10 +25,10 @@ from flask import Flask, jsonify
 from flask_socketio import SocketIO
 
 from dashboard.auth import TokenRegistry
-from dashboard.figures.live_map import live_map_figure
 from dashboard.live_api import make_live_blueprint
 from dashboard.live_socket import LiveNamespace
-from dashboard.pages.live import live_layout
+from dashboard.screens import mount as mount_screens
+from dashboard.screens.access import install_token_cookie
 from dashboard.settings import WebSettings
 from geo.district import District
 
@@ -129,7 +129,8 @@ def create_app(
     server.register_blueprint(make_live_blueprint(tokens=tokens, reader=reader, roster=roster, metrics_registry=registry))
     _add_health(server, redis_client)
 
-    dash_app = _make_dash(server, district, web_settings)
+    dash_app = _make_dash(server, district)
+    install_token_cookie(server, tokens)
     ctx = WebContext(server, socketio, dash_app, district, tokens, redis_client, settings, web_settings, roster, reader)
     server.extensions["gridpulse"] = ctx
     for ext in extensions:
@@ -137,7 +138,12 @@ def create_app(
     return server, socketio
 
 
-def _make_dash(server: Flask, district: District, web_settings: WebSettings) -> dash.Dash:
+def _make_dash(server: Flask, district: District) -> dash.Dash:
+    """Dash with pages: each screen registers its page and callbacks (``dashboard/screens/``).
+
+    The layouts are functions of the request (caller, language, street), so the top-level ``/_dash-layout`` holds
+    no district data; a page's content is served only to a caller with a valid token.
+    """
     app = dash.Dash(
         "gridpulse",
         server=server,
@@ -145,10 +151,12 @@ def _make_dash(server: Flask, district: District, web_settings: WebSettings) -> 
         title=f"{district.name}网格化管理中心 · GridPulse",
         update_title=None,
         serve_locally=True,
+        use_pages=True,
+        pages_folder="",
+        suppress_callback_exceptions=True,  # page layouts are built per request; their ids are not all known up front
     )
     app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">')
-    figure = live_map_figure(district, settings=web_settings)  # built once: 1,147 polygons are not rebuilt per visit
-    app.layout = live_layout(district, settings=web_settings, figure=figure)
+    mount_screens(app)
     return app
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROLES = ("admin", "street", "worker", "department")
+TOKEN_COOKIE = "gp_token"  # set by dashboard.screens.access on a page opened with a valid ?token=
 MIN_TOKEN_CHARS = 8
 
 
@@ -102,7 +103,7 @@ class TokenRegistry:
         return found
 
     def authenticate(self, request) -> Principal | None:
-        """The principal behind a Flask request: ``Authorization: Bearer …``, else ``?token=``."""
+        """The principal behind a Flask request: ``Authorization: Bearer …``, else ``?token=``, else the page cookie."""
         return self.principal(request_token(request))
 
     @classmethod
@@ -168,7 +169,7 @@ def request_token(request) -> str | None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    return request.args.get("token") or None
+    return request.args.get("token") or request.cookies.get(TOKEN_COOKIE) or None
 
 
 def generate_token() -> str:

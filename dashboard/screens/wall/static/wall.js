@@ -112,10 +112,28 @@
 
   function graphDiv() { return document.querySelector("#live-map .js-plotly-plot"); }
 
+  // Centre and zoom that fit the district into the map as the screen really is (the server's figure guesses a size).
+  // MapLibre's world is 512 px wide at zoom 0; the same formula as dashboard/figures/live_map.py:fit_view.
+  function fitDistrict(gd) {
+    var b = live.cfg && live.cfg.bounds;
+    if (!b || !live.cfg.fit || !gd.clientWidth || !gd.clientHeight) return;
+    var sw = [b[0], b[1]], ne = [b[2], b[3]];
+    if (live.cfg.gcj02) { sw = wgs84ToGcj02(sw[0], sw[1]); ne = wgs84ToGcj02(ne[0], ne[1]); }
+    var merc = function (lat) { return Math.log(Math.tan(Math.PI / 4 + lat * Math.PI / 360)); };
+    var y0 = merc(sw[1]), y1 = merc(ne[1]);
+    var zx = Math.log2(360 * gd.clientWidth / (512 * Math.max(ne[0] - sw[0], 1e-6)));
+    var zy = Math.log2(2 * Math.PI * gd.clientHeight / (512 * Math.max(y1 - y0, 1e-9)));
+    var lat = Math.atan(Math.sinh((y0 + y1) / 2)) * 180 / Math.PI;
+    window.Plotly.relayout(gd, { "map.center": { lon: (sw[0] + ne[0]) / 2, lat: lat },
+                                 "map.zoom": Math.round((Math.min(zx, zy) - 0.15) * 100) / 100 });
+    live.fitted = true;
+  }
+
   function render() {
     var gd = graphDiv();
     if (!gd || !gd.data || !window.Plotly) { window.setTimeout(render, 200); return; }
     live.dirty = false;
+    if (!live.fitted) fitDistrict(gd);
     var idx = gd.data.findIndex(function (t) { return t.uid === WORKERS_UID; });
     if (idx < 0) return;
     var lon = [], lat = [], ids = [], text = [], color = [], size = [];

@@ -1,0 +1,87 @@
+"""What the wall screen's ticket panels show, read in one go from the ticket service and the live reader.
+
+Every figure comes from the same functions as ``/api/v1/metrics`` (``tickets.metrics``) over the same periods, so
+the wall and the API never disagree: today = the local day, this month = the 1st to today (Asia/Shanghai).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tickets import board, metrics
+
+log = logging.getLogger(__name__)
+TREND_DAYS = 30
+TOP_CATEGORIES = 8
+
+
+@dataclass(frozen=True)
+class WallData:
+    today: dict
+    month: dict
+    trend: list
+    ranking: list
+    categories: list
+    overdue: list
+    open_points: dict
+    as_of: datetime
+
+
+def periods(service, now: datetime) -> dict[str, metrics.Period]:
+    tz = service.settings.timezone
+    today = now.astimezone(service.calendar.tz).date()
+    start = today.replace(day=1)
+    from datetime import timedelta
+
+    return {"today": metrics.Period(today, today, tz), "month": metrics.Period(start, today, tz),
+            "trend": metrics.Period(today - timedelta(days=TREND_DAYS - 1), today, tz)}
+
+
+def read_tickets(service, scope: str | None, lang: str, now: datetime | None = None) -> WallData:
+    """The ticket half of the wall for the district (``scope=None``) or one street."""
+    now = now or service.clock()
+    engine = service.store.engine
+    p = periods(service, now)
+    f = {"street": scope} if scope else {}
+    level = "street" if scope else "district"
+
+    def one(period):
+        rows = metrics.summary(engine, period, level, now=now, p90=False, **f)
+        return rows[0] if rows else {}
+
+    cats = metrics.summary(engine, p["month"], "category", now=now, p90=False, **f)
+    cats.sort(key=lambda r: (-r["received"], str(r["key"])))
+    names = {c.code: (c.name_en if lang == "en" else c.name) for c in service.catalog.categories.values()}
+    top = [{"key": r["key"], "name": names.get(r["key"], r["key"]), "received": r["received"],
+            "closed": r["closed"]} for r in cats[:TOP_CATEGORIES]]
+    rank = metrics.ranking(engine, p["month"], "communities" if scope else "streets", now=now, **f)
+    overdue = board.overdue(engine, now, street=scope, limit=40)
+    for r in overdue:
+        r["category_name"] = names.get(r["category"], r["category"])
+    return WallData(today=one(p["today"]), month=one(p["month"]),
+                    trend=metrics.series(engine, p["trend"], "day", now=now, **f), ranking=rank,
+                    categories=top, overdue=overdue, open_points=board.open_points(engine, now, street=scope),
+                    as_of=now)
+
+
+def read_patrol(reader, roster, scope: str | None, now: datetime | None = None, tz: str = "Asia/Shanghai") -> dict:
+    """Today's patrol coverage: grids visited per street and worker-hours inside the own grid."""
+    from zoneinfo import ZoneInfo
+
+    now = now or datetime.now(UTC)
+    day = now.astimezone(ZoneInfo(tz)).date().isoformat()
+    data = reader.patrol(day, scope)
+    per_street: dict[str, list[int]] = {}
+    for g in data.get("grids", []):
+        n = per_street.setdefault(g["street"], [0, 0])
+        n[1] += 1
+        n[0] += 1 if g.get("visited") else 0
+    home_grids = {w.home_grid for w in roster.workers if scope is None or w.street_code == scope}
+    visited = sum(1 for g in data.get("grids", []) if g.get("visited") and g["grid"] in home_grids)
+    minutes_home = sum(w.get("minutes_home", 0) for w in data.get("workers", []))
+    return {"date": day, "grids": len(home_grids), "visited": visited,
+            "hours_home": round(minutes_home / 60, 1), "workers": len(data.get("workers", [])),
+            "streets": {k: v for k, v in per_street.items()},
+            "visited_grids": sorted(g["grid"] for g in data.get("grids", []) if g.get("visited"))}

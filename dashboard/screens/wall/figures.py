@@ -1,0 +1,106 @@
+"""The wall screen's figures, pure functions of their data: the map (built once per scope and cached) and the trend.
+
+The map draws only what does not move each second: street tints, grid polygons (a choropleth, so hovering anywhere in
+a grid names it), street outlines. Worker dots, street names, the ticket heat and new-ticket marks are drawn by the
+browser on canvases over the map (``static/overlay.js``), so a positions push never repaints the WebGL map.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import shapely
+from shapely.geometry import mapping
+
+from dashboard.figures.live_map import (
+    BACKGROUND,
+    GRID_LINE,
+    STREET_LINE,
+    _project,
+    _street_tints,
+    fit_view,
+    map_style,
+    ring_lines,
+)
+
+GRIDS_UID = "grids"
+TREND_COLORS = {"received": "#3fd0ff", "closed": "#3ddc84", "rate": "#ffb020"}
+
+
+def wall_map_figure(ctx, scope: str | None) -> go.Figure:
+    """The map of the district (``scope=None``) or one street, cached on the web context per scope."""
+    cache = ctx.server.extensions.setdefault("gridpulse.wall.maps", {})
+    if scope not in cache:
+        cache[scope] = map_figure(ctx.district, ctx.web_settings, scope)
+    return cache[scope]
+
+
+def grids_geojson(grids, tolerance_deg: float, gcj02: bool) -> dict:
+    """The grid polygons as a FeatureCollection with ``id`` = grid code (simplified, 1e-5° ≈ 1 m precision)."""
+    geoms = np.asarray(grids.geometry.values, dtype=object)
+    if tolerance_deg > 0:
+        geoms = shapely.simplify(geoms, tolerance_deg, preserve_topology=True)
+    if gcj02:
+        geoms = [shapely.transform(g, lambda xy: np.column_stack(_project(xy[:, 0], xy[:, 1], True))) for g in geoms]
+    geoms = shapely.set_precision(np.asarray(geoms, dtype=object), 1e-5)
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": code, "properties": {}, "geometry": mapping(g)}
+        for code, g in zip(grids["code"], geoms, strict=True)]}
+
+
+def map_figure(district, settings, scope: str | None = None) -> go.Figure:
+    grids = district.grids
+    streets = district.streets
+    if scope is not None:
+        grids = grids[grids["street_code"] == scope]
+        streets = streets[streets["street_code"] == scope]
+    gcj, tol = settings.draw_gcj02, max(settings.polygon_tolerance_deg, 2e-5)
+    fig = go.Figure()
+    fig.add_trace(go.Choroplethmap(
+        uid=GRIDS_UID, geojson=grids_geojson(grids, tol, gcj), locations=list(grids["code"]),
+        z=np.zeros(len(grids)), zmin=0, zmax=1, colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
+        showscale=False, marker={"line": {"width": 0.7, "color": GRID_LINE}, "opacity": 1},
+        hoverinfo="none", name="grids"))
+    s_lon, s_lat = ring_lines(streets.geometry.values, tolerance_deg=tol, gcj02=gcj)
+    fig.add_trace(go.Scattermap(uid="streets", lon=s_lon, lat=s_lat, mode="lines", hoverinfo="skip",
+                                line={"width": 2.4, "color": STREET_LINE}, showlegend=False, name="streets"))
+    minx, miny, maxx, maxy = grids.total_bounds
+    if gcj:
+        (minx, maxx), (miny, maxy) = _project(np.array([minx, maxx]), np.array([miny, maxy]), True)
+    center, zoom = fit_view((float(minx), float(miny), float(maxx), float(maxy)))
+    fig.update_layout(
+        map={"style": map_style(settings), "center": center, "zoom": settings.map_zoom or zoom,
+             "layers": _street_tints(streets, tol, gcj)},
+        margin={"l": 0, "r": 0, "t": 0, "b": 0}, paper_bgcolor=BACKGROUND, plot_bgcolor=BACKGROUND,
+        uirevision="wall-map", showlegend=False, dragmode="pan",
+    )
+    return fig
+
+
+def empty_trend() -> go.Figure:
+    return trend_figure([], lang="zh-CN")
+
+
+def trend_figure(rows: list[dict], *, lang: str) -> go.Figure:
+    """Received and closed per day (bars) and the closure rate (line, right axis) of ``metrics.series`` rows."""
+    en = lang == "en"
+    days = [r["key"][5:] for r in rows]
+    fig = go.Figure()
+    fig.add_bar(x=days, y=[r["received"] for r in rows], name="Received" if en else "受理",
+                marker_color=TREND_COLORS["received"], opacity=0.55)
+    fig.add_bar(x=days, y=[r["closed"] for r in rows], name="Closed" if en else "结案",
+                marker_color=TREND_COLORS["closed"], opacity=0.9)
+    rate = [None if r.get("closure_rate") is None else round(100 * r["closure_rate"], 1) for r in rows]
+    fig.add_scatter(x=days, y=rate, name="Closure %" if en else "结案率%", yaxis="y2", mode="lines+markers",
+                    line={"color": TREND_COLORS["rate"], "width": 2}, marker={"size": 4})
+    axis = {"gridcolor": "rgba(63,208,255,0.12)", "zeroline": False, "tickfont": {"color": "#8aa2c2", "size": 11},
+            "fixedrange": True}
+    fig.update_layout(
+        barmode="overlay", bargap=0.25, margin={"l": 34, "r": 34, "t": 6, "b": 22},
+        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", font={"color": "#d8e8ff", "size": 11},
+        legend={"orientation": "h", "x": 0, "y": 1.14, "font": {"size": 11}, "bgcolor": "rgba(0,0,0,0)"},
+        xaxis={**axis, "nticks": 8}, yaxis=axis,
+        yaxis2={**axis, "overlaying": "y", "side": "right", "range": [0, 105], "ticksuffix": "%", "showgrid": False},
+        hovermode="x unified", hoverlabel={"bgcolor": "#0d2038"},
+    )
+    return fig
