@@ -66,16 +66,20 @@ def overdue(engine: Engine, now: datetime, *, street: str | None = None, limit: 
              "hours_over": round((now - r.step_due_at).total_seconds() / 3600, 1)} for r in rows]
 
 
-def ticket_point(engine: Engine, ticket_id: int, now: datetime) -> dict | None:
-    """One ticket as the live screens see it (after an event): location, light, whether it is still open."""
+def ticket_points(engine: Engine, ids, now: datetime) -> dict[int, dict]:
+    """Tickets as the live screens see them after an event: location, light, still open or not; by id."""
+    ids = sorted({int(i) for i in ids})
+    if not ids:
+        return {}
     q = select(C.id, C.number, C.lon, C.lat, C.grid_code, C.street_code, C.category_code, C.state, C.step_warn_at,
-               C.step_due_at).where(C.id == ticket_id)
+               C.step_due_at).where(C.id.in_(ids))
     with engine.connect() as conn:
-        r = conn.execute(q).first()
-    if r is None:
-        return None
-    is_open = r.state in _OPEN
-    light = light_of(r.state, r.step_warn_at, r.step_due_at, now) if is_open else None
-    return {"id": r.id, "no": r.number, "lon": round(r.lon, 6), "lat": round(r.lat, 6), "light": light,
-            "grid": r.grid_code, "street": r.street_code, "category": r.category_code, "state": r.state,
-            "open": 1 if is_open else 0, "overdue": 1 if light == "red" else 0}
+        rows = conn.execute(q).all()
+    out = {}
+    for r in rows:
+        is_open = r.state in _OPEN
+        light = light_of(r.state, r.step_warn_at, r.step_due_at, now) if is_open else None
+        out[r.id] = {"id": r.id, "no": r.number, "lon": round(r.lon, 6), "lat": round(r.lat, 6), "light": light,
+                     "grid": r.grid_code, "street": r.street_code, "category": r.category_code, "state": r.state,
+                     "open": 1 if is_open else 0, "overdue": 1 if light == "red" else 0}
+    return out

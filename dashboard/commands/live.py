@@ -140,11 +140,12 @@ def serve(
     client = make_redis(settings)
     _check_redis(client, settings.redis_url)
     store, ticket_cfg = _ticket_store()
-    server, _ = create_app(district=d, redis_client=client, settings=settings, tokens=tokens,
-                           extensions=[ticket_extension(store, open311_key=os.environ.get("GRIDPULSE_OPEN311_KEY"),
-                                                        settings=ticket_cfg)],
-                           async_mode=server_kind)
+    server, socketio = create_app(district=d, redis_client=client, settings=settings, tokens=tokens,
+                                  extensions=[ticket_extension(store, open311_key=os.environ.get("GRIDPULSE_OPEN311_KEY"),
+                                                               settings=ticket_cfg)],
+                                  async_mode=server_kind)
     chores = TicketBackground(store, service_of(server), client, stream=f"{settings.key_prefix}:ticket-events").start()
+    pusher = _ticket_push(client, server, socketio, settings)
     web = web_server(server, host, port).start()
     osmand = None
     if osmand_port:
@@ -159,7 +160,7 @@ def serve(
     try:
         _wait_for_signal(stop)
     finally:
-        for s in (osmand, web, chores):
+        for s in (osmand, web, pusher, chores):
             if s is not None:
                 s.stop()
 
@@ -290,10 +291,11 @@ def demo(
 
         tokens = TokenRegistry.from_env(admin=admin_token)
         store, ticket_cfg = _ticket_store()
-        server, _ = create_app(district=d, redis_client=client, settings=settings, tokens=tokens,
-                               extensions=[ticket_extension(store, open311_key=open311_key, settings=ticket_cfg)])
+        server, socketio = create_app(district=d, redis_client=client, settings=settings, tokens=tokens,
+                                      extensions=[ticket_extension(store, open311_key=open311_key, settings=ticket_cfg)])
         chores = _demo_tickets(store, service_of(server), d, client, settings, ticket_speed)
         stops.append(chores.stop)
+        stops.append(_ticket_push(client, server, socketio, settings).stop)
         web = WebServer(server, host, port).start()
         stops.append(web.stop)
         base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{web.port}"
@@ -338,6 +340,15 @@ def demo(
             except Exception:  # keep stopping the rest
                 log.exception("while stopping")
         typer.echo("Stopped.")
+
+
+def _ticket_push(client, server, socketio, settings):
+    """The reader of the ticket-event stream that pushes ``tickets`` to the screens' rooms."""
+    from dashboard.ticket_push import TicketPush, socketio_emit
+    from dashboard.tickets_web import service_of
+
+    return TicketPush(client, service_of(server), socketio_emit(socketio),
+                      stream=f"{settings.key_prefix}:ticket-events").start()
 
 
 def _ticket_store():

@@ -80,11 +80,6 @@ def test_metrics_are_prometheus_text(client):
     assert b"gridpulse_connected_clients" in r.data
 
 
-def test_the_page_is_served_with_the_map(client):
-    assert client.get("/").status_code == 200
-    layout = client.get("/_dash-layout").get_data(as_text=True)
-    assert "live-map" in layout and "gp-n-online" in layout and "scattermap" in layout
-
 
 def test_extensions_get_the_wired_context(box_district, tokens, roster, fake_reader):
     from flask import Blueprint, jsonify

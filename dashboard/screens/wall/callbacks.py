@@ -32,8 +32,9 @@ def register(app) -> None:
                 Output("wall-overdue-n", "children"), Output("wall-yellow-n", "children"),
                 Output("wall-open", "data")]
 
-    @app.callback(outputs, Input("wall-refresh", "n_intervals"), State("wall-scope-store", "data"))
-    def refresh_tickets(_n, scope_data):
+    @app.callback(outputs, Input("wall-refresh", "n_intervals"), Input("wall-view", "data"),
+                  State("wall-scope-store", "data"))
+    def refresh_tickets(_n, view, scope_data):
         principal = kit.caller()
         scope_data = scope_data or {}
         try:
@@ -49,7 +50,8 @@ def register(app) -> None:
         except Exception:  # a store hiccup: keep what the screen shows, try again in 15 s
             log.exception("wall ticket panels")
             return [no_update] * len(outputs)
-        return panel_values(d, lang, kit.web_context().district)
+        scale = max(0.5, min(4.0, float((view or {}).get("rem") or 16) / 16))
+        return panel_values(d, lang, kit.web_context().district, scale=scale)
 
     @app.callback(Output("wall-patrol", "data"), Input("wall-refresh", "n_intervals"),
                   State("wall-scope-store", "data"))
@@ -83,12 +85,12 @@ def num(v) -> str:
     return "—" if v is None else f"{int(v):,}"
 
 
-def panel_values(d, lang: str, district) -> list:
+def panel_values(d, lang: str, district, *, scale: float = 1.0) -> list:
     """The callback's outputs, in :func:`register`'s order (a pure function of the data: tested without Dash)."""
     out = [num(getattr(d, p).get(k)) for p in PERIOD_IDS for k in FIG_KEYS]
     out += [pct(getattr(d, p).get(k)) for p in PERIOD_IDS for k in RATE_KEYS]
     out.append(d.as_of.astimezone(_tz()).strftime("%H:%M:%S"))
-    out.append(trend_figure(d.trend, lang=lang))
+    out.append(trend_figure(d.trend, lang=lang, scale=scale))
     names = _names(district)
     out.append([html.Tr([html.Td(str(r["rank"]), className="gp-num"), html.Td(names.get(r["key"], r["key"])),
                          html.Td("—" if r["score"] is None else f"{r['score']:.1f}", className="gp-num gp-score"),

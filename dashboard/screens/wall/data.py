@@ -85,3 +85,32 @@ def read_patrol(reader, roster, scope: str | None, now: datetime | None = None, 
             "hours_home": round(minutes_home / 60, 1), "workers": len(data.get("workers", [])),
             "streets": {k: v for k, v in per_street.items()},
             "visited_grids": sorted(g["grid"] for g in data.get("grids", []) if g.get("visited"))}
+
+
+def recent_feed(client, key_prefix: str, scope: str | None, n: int = 40) -> list[dict]:
+    """The newest worker alerts and ticket events (``{p}:alerts``, ``{p}:ticket-events``), newest first, so a wall
+    screen opened mid-shift starts with a full feed. Items: ``{"kind": "alert"|"ticket", "what", "ts", ...}``."""
+    import orjson
+
+    items: list[dict] = []
+    for _id, fields in client.xrevrange(f"{key_prefix}:alerts", count=n * 3 if scope else n):
+        try:
+            a = orjson.loads(fields[b"a"])
+        except (KeyError, orjson.JSONDecodeError):
+            continue
+        if scope and a.get("street") != scope:
+            continue
+        items.append({"kind": "alert", "what": a.get("kind"), "ts": a.get("ts"), "name": a.get("name") or a.get("w"),
+                      "grid": a.get("grid")})
+    for _id, fields in client.xrevrange(f"{key_prefix}:ticket-events", count=n * 3 if scope else n):
+        try:
+            e = orjson.loads(fields[b"event"])
+        except (KeyError, orjson.JSONDecodeError):
+            continue
+        if scope and e.get("street_code") != scope:
+            continue
+        ts = datetime.fromisoformat(e["at"]).timestamp() if e.get("at") else None
+        items.append({"kind": "ticket", "what": e.get("action"), "ts": ts, "no": e.get("number"),
+                      "category": e.get("category_code"), "street": e.get("street_code")})
+    items.sort(key=lambda x: x["ts"] or 0, reverse=True)
+    return items[:n]

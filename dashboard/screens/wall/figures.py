@@ -81,8 +81,12 @@ def empty_trend() -> go.Figure:
     return trend_figure([], lang="zh-CN")
 
 
-def trend_figure(rows: list[dict], *, lang: str) -> go.Figure:
-    """Received and closed per day (bars) and the closure rate (line, right axis) of ``metrics.series`` rows."""
+def trend_figure(rows: list[dict], *, lang: str, scale: float = 1.0) -> go.Figure:
+    """Received and closed per day (bars) and the closure rate (line, right axis) of ``metrics.series`` rows.
+
+    ``scale`` multiplies fonts, margins and markers (2 on a 4K wall, whose root font is 32 px).
+    """
+    fs = round(11 * scale)
     en = lang == "en"
     days = [r["key"][5:] for r in rows]
     fig = go.Figure()
@@ -92,15 +96,16 @@ def trend_figure(rows: list[dict], *, lang: str) -> go.Figure:
                 marker_color=TREND_COLORS["closed"], opacity=0.9)
     rate = [None if r.get("closure_rate") is None else round(100 * r["closure_rate"], 1) for r in rows]
     fig.add_scatter(x=days, y=rate, name="Closure %" if en else "结案率%", yaxis="y2", mode="lines+markers",
-                    line={"color": TREND_COLORS["rate"], "width": 2}, marker={"size": 4})
-    axis = {"gridcolor": "rgba(63,208,255,0.12)", "zeroline": False, "tickfont": {"color": "#8aa2c2", "size": 11},
+                    line={"color": TREND_COLORS["rate"], "width": 2 * scale}, marker={"size": 4 * scale})
+    axis = {"gridcolor": "rgba(63,208,255,0.12)", "zeroline": False, "tickfont": {"color": "#8aa2c2", "size": fs},
             "fixedrange": True}
     fig.update_layout(
-        barmode="overlay", bargap=0.25, margin={"l": 34, "r": 34, "t": 6, "b": 22},
-        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", font={"color": "#d8e8ff", "size": 11},
-        legend={"orientation": "h", "x": 0, "y": 1.14, "font": {"size": 11}, "bgcolor": "rgba(0,0,0,0)"},
-        xaxis={**axis, "nticks": 8}, yaxis=axis,
+        barmode="overlay", bargap=0.25,
+        margin={"l": round(34 * scale), "r": round(38 * scale), "t": round(6 * scale), "b": round(22 * scale)},
+        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", font={"color": "#d8e8ff", "size": fs},
+        legend={"orientation": "h", "x": 0, "y": 1.14, "font": {"size": fs}, "bgcolor": "rgba(0,0,0,0)"},
+        xaxis={**axis, "type": "category", "nticks": 8}, yaxis=axis,
         yaxis2={**axis, "overlaying": "y", "side": "right", "range": [0, 105], "ticksuffix": "%", "showgrid": False},
-        hovermode="x unified", hoverlabel={"bgcolor": "#0d2038"},
+        hovermode="x unified", hoverlabel={"bgcolor": "#0d2038", "font": {"size": fs}},
     )
     return fig

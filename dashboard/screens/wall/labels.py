@@ -43,13 +43,13 @@ STREET_COLS = [("街道", "Street"), ("在线", "Online"), ("名册", "Roster"),
 
 CLOSURE = ("案件办理", "Case handling")
 TODAY = ("今日", "Today")
-MONTH = ("本月", "This month")
+MONTH = ("本月", "Month")
 CASE_FIGURES = [  # (metrics field, label)
     ("received", ("受理", "Received")),
     ("registered", ("立案", "Registered")),
     ("closed", ("结案", "Closed")),
-    ("open_now", ("在办", "Open now")),
-    ("overdue_now", ("超期", "Overdue now")),
+    ("open_now", ("在办", "Open")),
+    ("overdue_now", ("超期", "Overdue")),
 ]
 RATES = [
     ("closure_rate", ("结案率", "Closure rate")),
@@ -61,7 +61,7 @@ RANKING = ("街道排名 · 综合得分", "Street ranking · composite score")
 RANK_COLS = [("名次", "#"), ("街道", "Street"), ("得分", "Score"), ("结案率", "Closure")]
 CATEGORIES = ("本月高发类别", "Top categories this month")
 OVERDUE = ("督办 · 超期工单", "Supervision · overdue")
-OVERDUE_COLS = [("街道", "Street"), ("类别", "Category"), ("超期(时)", "Hours over")]
+OVERDUE_COLS = [("街道", "Street"), ("类别", "Category"), ("超期(时)", "Over (h)")]
 FEED = ("实时动态", "Live feed")
 FEED_DEF = ("实时动态：网格员告警（出网格、离线、恢复、SOS）与工单事件（上报、派遣、处置、结案、超期），最新在上。",
             "Live feed: worker alerts (outside grid, offline, back online, SOS) and ticket events (reported, dispatched, "
@@ -96,6 +96,22 @@ BROWSER = {
     "heat_on": ("热力 开", "Heat on"), "heat_off": ("热力 关", "Heat off"),
     "no_worker": ("无", "none"),
 }
+
+
+def definition(key: str, label: tuple[str, str] | None, lang: str) -> str:
+    """A metric's definition as ``/api/v1/metrics`` states it, with its Chinese term swapped for the English one
+    (and other Chinese words dropped) in English."""
+    import re
+
+    from tickets.metrics import DEFINITIONS
+
+    text = DEFINITIONS[key]
+    if lang != "en":
+        return text
+    text = re.sub(r"\s*\(?[\u3400-\u9fff]+\)?", "", text).strip()
+    if label and text.startswith("="):
+        text = f"{label[1]} {text}"
+    return text
 
 
 def browser_labels(lang: str) -> dict:

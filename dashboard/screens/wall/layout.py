@@ -6,15 +6,18 @@ one slow callback of :mod:`callbacks` (ticket figures, every 15 s, into stores a
 
 from __future__ import annotations
 
+import logging
+
 from dash import dcc, html
 
 from dashboard.screens import kit
 from dashboard.screens.kit import info, tr
 from dashboard.screens.wall import labels as L
+from dashboard.screens.wall.data import recent_feed
 from dashboard.screens.wall.figures import empty_trend, wall_map_figure
 from tickets.board import OVERDUE_DEFINITION
-from tickets.metrics import DEFINITIONS
 
+log = logging.getLogger(__name__)
 REFRESH_S = 15  # the ticket panels: at most every 15 s, from the metrics cache
 FILES = ["wall.css", "heat.js", "overlay.js", "wall.js"]
 
@@ -44,6 +47,9 @@ def layout(lang: str | None = None, street: str | None = None, **_query):
         "street_labels": _street_labels(district, scope),
         "grid_worker": {w.home_grid: [w.worker_id, w.name] for w in ctx.roster.workers
                         if scope is None or w.street_code == scope},
+        "shift_start": ctx.settings.shift_start.strftime("%H:%M"),
+        "categories": _category_names(ctx, lang),
+        "feed": _feed_items(ctx, scope),
     }
     scope_name = dict(streets).get(scope, "") if scope else tr(("全区", "whole district"), lang)
     return html.Div(className="gp-root gp-wall", children=[
@@ -67,10 +73,28 @@ def layout(lang: str | None = None, street: str | None = None, **_query):
         ]),
         dcc.Interval(id="wall-refresh", interval=REFRESH_S * 1000, n_intervals=0),
         dcc.Store(id="wall-scope-store", data={"street": scope, "lang": lang}),
+        dcc.Store(id="wall-view", data={"rem": 16}),  # the browser's root font size: chart fonts scale with it
         dcc.Store(id="wall-open"),       # open tickets for the heat layer: {"f", "rows", "t"}
         dcc.Store(id="wall-patrol"),     # coverage per street and grid
         kit.page_config("wall", FILES, config, lang),
     ])
+
+
+def _feed_items(ctx, scope) -> list:
+    if ctx.redis_client is None:  # a web process without Redis (tests): the feed fills as events arrive
+        return []
+    try:
+        return recent_feed(ctx.redis_client, ctx.settings.key_prefix, scope)
+    except Exception:  # Redis down: the page still opens; the feed fills as events arrive
+        log.warning("wall feed history unavailable", exc_info=True)
+        return []
+
+
+def _category_names(ctx, lang) -> dict:
+    service = ctx.server.extensions.get("tickets")
+    if service is None:
+        return {}
+    return {c.code: (c.name_en if lang == "en" else c.name) for c in service.catalog.categories.values()}
 
 
 def _streets(district, scope) -> list[tuple[str, str]]:
@@ -195,7 +219,7 @@ def _closure(lang):
     rates = []
     for key, label in L.RATES:
         rates.append(html.Div(className=f"gp-rate gp-rate--{key}", children=[
-            html.Div([tr(label, lang), " ", info(DEFINITIONS[key])], className="gp-rate-label"),
+            html.Div([tr(label, lang), " ", info(L.definition(key, label, lang))], className="gp-rate-label"),
             html.Div("—", id=f"wall-month-{key}", className="gp-rate-value"),
             html.Div([tr(L.TODAY, lang), " ", html.Span("—", id=f"wall-today-{key}")], className="gp-rate-sub"),
         ]))
@@ -223,4 +247,4 @@ def _ranking(lang, scope):
     title = L.RANKING if scope is None else (("社区排名 · 综合得分", "Community ranking · composite score"))
     return _panel(tr(title, lang), [html.Div(className="gp-scroll", children=html.Table(
         className="gp-table gp-rank", children=[html.Thead(head), html.Tbody(id="wall-ranking")]))],
-        cls="gp-grow gp-rank-panel", tip=DEFINITIONS["score"])
+        cls="gp-grow gp-rank-panel", tip=L.definition("score", None, lang))

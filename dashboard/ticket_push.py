@@ -1,0 +1,144 @@
+"""The ticket half of the live push: read the ticket-event stream, push ``tickets`` messages to the rooms.
+
+The ticket store's outbox relay writes every ticket event to ``{p}:ticket-events``; here one consumer group
+(``ticket-push``) shared by every web node reads it, so each event is pushed once whatever the number of nodes,
+through the same Socket.IO path (and message queue) as positions. A message is ``{t, f: TICKET_FIELDS, rows}``;
+the row carries the ticket's light and whether it is still open *now* (read back from the store in one query per
+batch), so a screen needs nothing else to keep its heat layer and feed right. The district room gets every event,
+each street room its own.
+
+>>> push = TicketPush(redis_client, service, emit, stream="gp:ticket-events").start()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import orjson
+import redis
+
+from streams.contract import DISTRICT_ROOM, EV_TICKETS, TICKET_FIELDS, room_for
+from tickets.board import ticket_points
+
+log = logging.getLogger(__name__)
+GROUP = "ticket-push"
+SEEN_MAX = 5000  # event ids remembered to drop the outbox's rare repeats (at-least-once delivery)
+
+
+def ticket_rows(events: list[dict], points: dict[int, dict]) -> list[list]:
+    """Outbox events + the tickets as they are now → rows in :data:`TICKET_FIELDS` order (pure)."""
+    rows = []
+    for e in events:
+        p = points.get(int(e["ticket_id"]))
+        at = datetime.fromisoformat(e["at"]).timestamp() if e.get("at") else time.time()
+        base = p or {"id": e["ticket_id"], "no": e.get("number"), "lon": e.get("lon"), "lat": e.get("lat"),
+                     "light": None, "grid": e.get("grid_code"), "street": e.get("street_code"),
+                     "category": e.get("category_code"), "state": e.get("to_state"), "open": 0, "overdue": 0}
+        row = {**base, "event": e.get("action"), "ts": round(at, 3)}
+        rows.append([row.get(k) for k in TICKET_FIELDS])
+    return rows
+
+
+def messages_by_room(rows: list[list], now_ms: int) -> dict[str, dict]:
+    """One ``tickets`` message for the district room and one per street room that has rows (pure)."""
+    street_at = TICKET_FIELDS.index("street")
+    out = {DISTRICT_ROOM: {"t": now_ms, "f": TICKET_FIELDS, "rows": rows}}
+    for row in rows:
+        if row[street_at]:
+            out.setdefault(room_for(row[street_at]), {"t": now_ms, "f": TICKET_FIELDS, "rows": []})["rows"].append(row)
+    return out
+
+
+class TicketPush:
+    """A thread that turns ticket events into ``tickets`` pushes. ``emit(event, data, room)`` sends one message."""
+
+    def __init__(self, client, service, emit: Callable[[str, dict, str], None], *, stream: str,
+                 consumer: str | None = None, block_ms: int = 1000, count: int = 200):
+        self.client, self.service, self.emit, self.stream = client, service, emit, stream
+        self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
+        self.block_ms, self.count = block_ms, count
+        self.pushed = 0
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ticket-push", daemon=True)
+        self._group_ready = False
+
+    def start(self) -> TicketPush:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout_s)
+
+    def _ensure_group(self) -> None:
+        try:
+            # "$": a live screen wants what happens from now on; the 15 s refresh covers what came before.
+            self.client.xgroup_create(self.stream, GROUP, id="$", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        self._group_ready = True
+
+    def step(self) -> int:
+        """Read one batch (blocking up to ``block_ms``), push it, acknowledge it; returns the events pushed."""
+        if not self._group_ready:
+            self._ensure_group()
+        try:
+            got = self.client.xreadgroup(GROUP, self.consumer, {self.stream: ">"}, count=self.count,
+                                         block=self.block_ms)
+        except redis.ResponseError as exc:
+            if "NOGROUP" in str(exc):  # the stream was deleted or trimmed away: make the group again
+                self._group_ready = False
+                return 0
+            raise
+        if not got:
+            return 0
+        entries = got[0][1]
+        events = []
+        for _id, fields in entries:
+            eid = (fields.get(b"event_id") or b"").decode()
+            if eid and eid in self._seen:
+                continue
+            if eid:
+                self._seen[eid] = None
+                while len(self._seen) > SEEN_MAX:
+                    self._seen.popitem(last=False)
+            try:
+                events.append(orjson.loads(fields[b"event"]))
+            except (KeyError, orjson.JSONDecodeError):
+                log.warning("ticket event %s is unreadable; skipped", _id)
+        if events:
+            now = datetime.now(UTC)
+            points = ticket_points(self.service.store.engine, [e["ticket_id"] for e in events], now)
+            for room, msg in messages_by_room(ticket_rows(events, points), int(now.timestamp() * 1000)).items():
+                self.emit(EV_TICKETS, msg, room)
+            self.pushed += len(events)
+        self.client.xack(self.stream, GROUP, *[i for i, _ in entries])
+        return len(events)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.step()
+            except Exception:  # Redis or SQL down: retry on the next beat, never end the thread
+                log.warning("ticket push round failed", exc_info=True)
+                self._group_ready = False
+                self._stop.wait(1.0)
+
+
+def socketio_emit(socketio) -> Callable[[str, dict, str], None]:
+    """``emit(event, data, room)`` through a Flask-SocketIO server (and its message queue, to every node)."""
+    from streams.contract import NAMESPACE
+
+    def emit(event: str, data: dict, room: str) -> None:
+        socketio.emit(event, data, namespace=NAMESPACE, to=room)
+
+    return emit
