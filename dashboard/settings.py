@@ -18,6 +18,8 @@ class WebSettings:
                     drawn coordinate is shifted WGS-84 → GCJ-02 (polygons on the server, dots in the browser)
     map_zoom        initial zoom; 0 = fit the district
     polygon_tolerance_deg  simplification of drawn grid outlines (1e-5° ≈ 1 m)
+    wall_refresh_s  ``GRIDPULSE_WALL_REFRESH_S``: how often the wall screen re-reads its ticket panels (seconds;
+                    ticket events move the heat and the feed at once, this is for the counts and rates)
     """
 
     tile_url: str = ""
@@ -25,12 +27,15 @@ class WebSettings:
     map_zoom: float = 0.0
     polygon_tolerance_deg: float = 1e-5
     language: str = "zh-CN"
+    wall_refresh_s: float = 15.0
 
     def __post_init__(self):
         if self.tile_crs not in TILE_CRS:
             raise ValueError(f"GRIDPULSE_TILE_CRS must be one of {', '.join(TILE_CRS)}, got {self.tile_crs!r}")
         if self.tile_url and not all(k in self.tile_url for k in ("{z}", "{x}", "{y}")):
             raise ValueError(f"GRIDPULSE_TILE_URL must contain {{z}}, {{x}} and {{y}}, got {self.tile_url!r}")
+        if not 1.0 <= self.wall_refresh_s <= 3600:
+            raise ValueError(f"GRIDPULSE_WALL_REFRESH_S must be between 1 and 3600 seconds, got {self.wall_refresh_s}")
         if self.polygon_tolerance_deg < 0:
             raise ValueError("polygon_tolerance_deg must be ≥ 0")
 

@@ -27,11 +27,12 @@ GRIDS_UID = "grids"
 TREND_COLORS = {"received": "#3fd0ff", "closed": "#3ddc84", "rate": "#ffb020"}
 
 
-def wall_map_figure(ctx, scope: str | None) -> go.Figure:
-    """The map of the district (``scope=None``) or one street, cached on the web context per scope."""
+def wall_map_figure(ctx, scope: str | None) -> dict:
+    """The map of the district (``scope=None``) or one street as a plain dict, built once per scope and process
+    (1,147 polygons are neither rebuilt nor re-validated per page view)."""
     cache = ctx.server.extensions.setdefault("gridpulse.wall.maps", {})
     if scope not in cache:
-        cache[scope] = map_figure(ctx.district, ctx.web_settings, scope)
+        cache[scope] = map_figure(ctx.district, ctx.web_settings, scope).to_plotly_json()
     return cache[scope]
 
 

@@ -18,7 +18,6 @@ from dashboard.screens.wall.figures import empty_trend, wall_map_figure
 from tickets.board import OVERDUE_DEFINITION
 
 log = logging.getLogger(__name__)
-REFRESH_S = 15  # the ticket panels: at most every 15 s, from the metrics cache
 FILES = ["wall.css", "heat.js", "overlay.js", "wall.js"]
 
 
@@ -71,7 +70,8 @@ def layout(lang: str | None = None, street: str | None = None, **_query):
             html.Section(className="gp-wall-bottom", children=[_feed(lang), _overdue(lang), _categories(lang)]),
             html.Aside(className="gp-wall-right", children=[_closure(lang), _trend(lang), _ranking(lang, scope)]),
         ]),
-        dcc.Interval(id="wall-refresh", interval=REFRESH_S * 1000, n_intervals=0),
+        # the ticket panels: every GRIDPULSE_WALL_REFRESH_S (15 s), from the metrics cache
+        dcc.Interval(id="wall-refresh", interval=int(ctx.web_settings.wall_refresh_s * 1000), n_intervals=0),
         dcc.Store(id="wall-scope-store", data={"street": scope, "lang": lang}),
         dcc.Store(id="wall-view", data={"rem": 16}),  # the browser's root font size: chart fonts scale with it
         dcc.Store(id="wall-open"),       # open tickets for the heat layer: {"f", "rows", "t"}

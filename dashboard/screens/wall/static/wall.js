@@ -414,19 +414,19 @@
   }
 
   // ---- the map's view ------------------------------------------------------------------------------------------
-  // Centre and zoom that fit the scope into the map as it really is (the server's figure guesses a size).
+  // Centre and zoom that fit the scope into the map as it really is (the server's figure guesses a size). Moved on
+  // the MapLibre map itself: a Plotly.relayout here would race Plotly's own responsive resize ("source exists").
   function fit() {
-    var b = cfg.bounds;
-    if (!b || !cfg.fit || !gd.clientWidth || !gd.clientHeight) return;
+    var b = cfg.bounds, w = els.map.clientWidth, h = els.map.clientHeight;
+    if (!b || !cfg.fit || !w || !h || !ov.ready()) return;
     var sw = [b[0], b[1]], ne = [b[2], b[3]];
     if (cfg.gcj02) { sw = core.wgs84ToGcj02(sw[0], sw[1]); ne = core.wgs84ToGcj02(ne[0], ne[1]); }
     var merc = function (lat) { return Math.log(Math.tan(Math.PI / 4 + lat * Math.PI / 360)); };
     var y0 = merc(sw[1]), y1 = merc(ne[1]);
-    var zx = Math.log2(360 * gd.clientWidth / (512 * Math.max(ne[0] - sw[0], 1e-6)));
-    var zy = Math.log2(2 * Math.PI * gd.clientHeight / (512 * Math.max(y1 - y0, 1e-9)));
+    var zx = Math.log2(360 * w / (512 * Math.max(ne[0] - sw[0], 1e-6)));
+    var zy = Math.log2(2 * Math.PI * h / (512 * Math.max(y1 - y0, 1e-9)));
     var lat = Math.atan(Math.sinh((y0 + y1) / 2)) * 180 / Math.PI;
-    window.Plotly.relayout(gd, { "map.center": { lon: (sw[0] + ne[0]) / 2, lat: lat },
-                                 "map.zoom": Math.round((Math.min(zx, zy) - 0.12) * 100) / 100 });
+    ov.map.jumpTo({ center: [(sw[0] + ne[0]) / 2, lat], zoom: Math.round((Math.min(zx, zy) - 0.12) * 100) / 100 });
   }
 
   function status(kind) {
@@ -472,7 +472,7 @@
     });
     fit();
     // Until someone pans or zooms, keep the scope fitted to the map's real size (window resize, 4K, late layout).
-    var userMoved = false;
+    var userMoved = false, fitTimer = 0;
     ["mousedown", "wheel", "touchstart"].forEach(function (ev) {
       els.map.addEventListener(ev, function () { userMoved = true; }, { passive: true });
     });
@@ -480,7 +480,11 @@
       var lastSize = "";
       new ResizeObserver(function () {
         var size = gd.clientWidth + "x" + gd.clientHeight;
-        if (size !== lastSize && !userMoved) { lastSize = size; window.setTimeout(fit, 50); }
+        if (size !== lastSize && !userMoved) {
+          lastSize = size;
+          window.clearTimeout(fitTimer);
+          fitTimer = window.setTimeout(fit, 300);
+        }
       }).observe(els.map);
     }
     if (window.dash_clientside && window.dash_clientside.set_props) {
