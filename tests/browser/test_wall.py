@@ -87,7 +87,13 @@ def open_wall(browser, url, size=(1920, 1080)):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.errors = errors
     page.goto(url)
-    page.wait_for_function("() => window.gpWall && window.gpWall.debug().socket", timeout=30_000)
+    try:
+        page.wait_for_function("() => window.gpWall && window.gpWall.debug().socket", timeout=60_000)
+    except Exception as exc:
+        state = page.evaluate("() => ({cfg: !!document.getElementById('wall-config'), wall: !!window.gpWall, "
+                              "io: !!window.io, plot: !!document.querySelector('#wall-map-graph .js-plotly-plot'), "
+                              "conn: (document.getElementById('wall-conn') || {}).textContent})")
+        raise AssertionError(f"the wall did not connect: {state}, errors {errors}") from exc
     return page
 
 
@@ -116,10 +122,11 @@ def report(web, token, where, category="1101"):
     return r.json()
 
 
-def api_today(web, token=ADMIN):
+def api_today(web, street=None):
     today = datetime.now(web.service.calendar.tz).date().isoformat()
-    r = requests.get(f"{web.url}/api/v1/metrics?from={today}&to={today}", headers={"Authorization": f"Bearer {token}"},
-                     timeout=10)
+    scope = f"&level=street&street={street}" if street else ""
+    r = requests.get(f"{web.url}/api/v1/metrics?from={today}&to={today}{scope}",
+                     headers={"Authorization": f"Bearer {ADMIN}"}, timeout=10)
     return r.json()["rows"][0]
 
 
@@ -211,7 +218,9 @@ def test_a_street_token_sees_only_its_street(stack, browser, box_district):
     page.wait_for_function(f"() => gpWall.debug().tickets.some(x => x.id === {mine['id']})", timeout=15_000)
     assert not page.evaluate(f"gpWall.debug().tickets.some(x => x.id === {theirs['id']})")
     assert not any(theirs["number"][-6:] in s for s in page.evaluate("gpWall.debug().feed"))
-    wait_text(page, "wall-today-received", f"{api_today(stack, STREET1)['received']:,}")
+    row = api_today(stack, street="120110001")
+    assert row["key"] == "120110001" and row["received"] == 1
+    wait_text(page, "wall-today-received", "1")
     page.screenshot(path=str(SHOTS / "wall-street.png"))
 
 
