@@ -106,7 +106,8 @@ def trend_figure(rows: list[dict], *, lang: str, scale: float = 1.0) -> go.Figur
         paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", font={"color": "#d8e8ff", "size": fs},
         legend={"orientation": "h", "x": 0, "y": 1.14, "font": {"size": fs}, "bgcolor": "rgba(0,0,0,0)"},
         xaxis={**axis, "type": "category", "nticks": 8}, yaxis=axis,
-        yaxis2={**axis, "overlaying": "y", "side": "right", "range": [0, 105], "ticksuffix": "%", "showgrid": False},
+        yaxis2={**axis, "overlaying": "y", "side": "right", "range": [0, 105], "dtick": 25, "ticksuffix": "%",
+                "showgrid": False},
         hovermode="x unified", hoverlabel={"bgcolor": "#0d2038", "font": {"size": fs}},
     )
     return fig
