@@ -150,6 +150,8 @@ def run_load(n: int, args, district, redis_url: str) -> None:
             page.wait_for_function(f"() => window.gpWall && gpWall.debug().workers === {n} && gpWall.stats.draws > 0",
                                    timeout=120_000)
             ready_s = time.monotonic() - t0
+            at = page.evaluate("gpWall.stats.at")
+            nav = page.evaluate("performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd")
             time.sleep(2)
             idle = [window(page, cdp, args.window_s) for _ in range(args.windows)]
             thread = threading.Thread(target=pusher, args=(reader, emitter, stop), daemon=True)
@@ -186,7 +188,9 @@ def run_load(n: int, args, district, redis_url: str) -> None:
     busy_push, busy_idle = med(pushes, "busy"), med(idle, "busy")
     goal = 15 if n <= 2000 else 60
     print(f"\n== {n:,} workers, 1 positions update/s, {len(pushes)}×{args.window_s:.0f} s windows ==")
-    print(f"page_ready_s={ready_s:.2f} (goal ≤ 3)")
+    print(f"page_ready_s={ready_s:.2f} (goal ≤ 3): html+scripts {nav / 1000:.2f} s, screen code {at['start'] / 1000:.2f} s, "
+          f"snapshot {at.get('snapshot', float('nan')) / 1000:.2f} s, map {at['map'] / 1000:.2f} s, "
+          f"dots {at['dots'] / 1000:.2f} s")
     print(f"script_ms_per_update={per_update:.1f} (goal ≤ {goal}; rows per update {max(1, int(n * 0.2)):,})")
     print(f"main_thread_busy pushes={100 * busy_push:.1f}% idle_baseline={100 * busy_idle:.1f}% "
           f"added_by_pushes={100 * (busy_push - busy_idle):.1f}% (goal ≤ 30% at district load)")

@@ -22,7 +22,8 @@
   var pulses = [];              // new-ticket marks being animated
   var hoverGrid = null, mouse = null, heatOn = true, started = false;
   var dirty = { dots: false, heat: false }, frame = 0, heatTimer = 0, remPx = 16;
-  var stats = { updates: 0, rows: 0, draws: 0, mergeMs: 0, drawMs: 0, lastDrawMs: 0, ticketEvents: 0 };
+  // stats.at: performance.now() of the page's milestones (start, connect, snapshot, first dots), for the bench
+  var stats = { updates: 0, rows: 0, draws: 0, mergeMs: 0, drawMs: 0, lastDrawMs: 0, ticketEvents: 0, at: {} };
   var api = { stats: stats };
   window.gpWall = api;
 
@@ -86,6 +87,7 @@
 
   function onSnapshot(msg) {
     var t0 = performance.now(), rows = msg.rows || [];
+    if (!stats.at.snapshot) stats.at.snapshot = t0;
     W = newWorkers(Math.max(64, rows.length * 2));
     var at = positionsOf(msg.f || []);
     for (var r = 0; r < rows.length; r++) mergeRow(rows[r], at, true);
@@ -113,8 +115,11 @@
 
   function render() {
     frame = 0;
-    if (!ov || !ov.ready()) { frame = window.setTimeout(function () { frame = 0; ask("dots"); }, 200); return; }
-    if (dirty.dots) { dirty.dots = false; drawDots(); countAll(); }
+    if (!dirty.dots) return;
+    countAll();  // the counters do not wait for the map
+    if (!ov || !ov.ready()) return;  // startMap() asks again once the map is there
+    dirty.dots = false;
+    drawDots();
   }
 
   // ---- drawing ------------------------------------------------------------------------------------------------
@@ -133,6 +138,7 @@
     pass(g, v, rSos, COLORS.sos, function (s, f) { return s !== 0 && (f & F_SOS); });
     drawLabels(g, v);
     stats.draws += 1;
+    if (!stats.at.dots && W.n) stats.at.dots = performance.now();
     stats.lastDrawMs = performance.now() - t0;
     stats.drawMs += stats.lastDrawMs;
   }
@@ -430,6 +436,7 @@
   }
 
   function status(kind) {
+    if (kind === "ok" && !stats.at.connect) stats.at.connect = performance.now();
     var el = els.conn;
     if (!el) return;
     el.textContent = L.conn[kind] || kind;
@@ -437,14 +444,16 @@
     if (kind === "auth") document.body.classList.add("gp-unauthorized");
   }
 
+  // Two phases: the page (config, counters, feed, socket) starts as soon as its elements exist, so the snapshot is
+  // already in when the map is; the map phase (overlay, fit, hover) waits for Plotly to have made the MapLibre map.
   function start() {
     cfg = core.config(SCREEN);
-    gd = document.querySelector("#wall-map-graph .js-plotly-plot");
-    if (!cfg || !cfg.labels || !gd || !gd._fullLayout || !gd._fullLayout.map || !window.io || !window.Plotly) {
-      window.setTimeout(start, 100);
+    if (!cfg || !cfg.labels || !window.io || !document.getElementById("wall-map")) {
+      window.setTimeout(start, 50);
       return;
     }
     L = cfg.labels;
+    stats.at.start = performance.now();
     remPx = parseFloat(window.getComputedStyle(document.documentElement).fontSize) || 16;
     els = {
       map: document.getElementById("wall-map"), heat: document.getElementById("wall-heat"),
@@ -464,6 +473,32 @@
         roster: tr.querySelector(".gp-st-roster"), visited: tr.querySelector(".gp-st-visited") };
     });
     core.setText(els.grids, String(Object.keys(cfg.grid_worker || {}).length));
+    if (window.dash_clientside && window.dash_clientside.set_props) {
+      window.dash_clientside.set_props("wall-view", { data: { rem: remPx } });
+    }
+    W = W || newWorkers(64);
+    started = true;
+    var pending = window.gpWallPending || {};
+    window.gpWallPending = null;
+    Object.keys(pending).forEach(function (k) { api.onStore(k, pending[k]); });
+    (cfg.feed || []).slice().reverse().forEach(function (x) {
+      if (x.kind === "alert") feed("alert", x.what, x.ts, (x.name || "") + (x.grid ? " · " + x.grid : ""), false);
+      else feed("ticket", x.what, x.ts, ticketText(x), false);
+    });
+    socket = core.connect(cfg, { snapshot: onSnapshot, positions: onPositions, alerts: onAlerts, tickets: onTickets,
+                                 error: function () { status("wait"); } },
+                          { street: cfg.street, onStatus: status });
+    core.tickClocks();
+    startMap();
+  }
+
+  function startMap() {
+    gd = document.querySelector("#wall-map-graph .js-plotly-plot");
+    if (!gd || !gd._fullLayout || !gd._fullLayout.map || !gd._fullLayout.map._subplot || !window.Plotly) {
+      window.setTimeout(startMap, 50);
+      return;
+    }
+    stats.at.map = performance.now();
     ov = OV.create(els.map, gd, { heat: els.heat, dots: els.dots, pulse: els.pulse });
     ov.onMove(function () {
       remPx = parseFloat(window.getComputedStyle(document.documentElement).fontSize) || remPx;
@@ -487,23 +522,9 @@
         }
       }).observe(els.map);
     }
-    if (window.dash_clientside && window.dash_clientside.set_props) {
-      window.dash_clientside.set_props("wall-view", { data: { rem: remPx } });
-    }
     wireHover();
-    W = W || newWorkers(64);
-    started = true;
-    var pending = window.gpWallPending || {};
-    window.gpWallPending = null;
-    Object.keys(pending).forEach(function (k) { api.onStore(k, pending[k]); });
-    (cfg.feed || []).slice().reverse().forEach(function (x) {
-      if (x.kind === "alert") feed("alert", x.what, x.ts, (x.name || "") + (x.grid ? " · " + x.grid : ""), false);
-      else feed("ticket", x.what, x.ts, ticketText(x), false);
-    });
-    socket = core.connect(cfg, { snapshot: onSnapshot, positions: onPositions, alerts: onAlerts, tickets: onTickets,
-                                 error: function () { status("wait"); } },
-                          { street: cfg.street, onStatus: status });
-    core.tickClocks();
+    ask("dots");
+    ask("heat");
   }
 
   document.addEventListener("gp:screen-leave", function (e) {
