@@ -164,3 +164,36 @@ class DepartmentOut(BaseModel):
 
 class Departments(BaseModel):
     departments: list[DepartmentOut]
+
+
+class MetricsQuery(_In):
+    """``GET /api/v1/metrics``, ``/metrics/series`` and ``/metrics/rankings``: the period and the filters."""
+
+    from_: str | None = Field(None, alias="from", description="first local day YYYY-MM-DD; default to − 29 days")
+    to: str | None = Field(None, description="last local day YYYY-MM-DD, inclusive; default today")
+    level: Literal["district", "street", "community", "grid", "category", "major", "department", "source",
+                   "worker"] | None = Field(None, description="summary only; default district")
+    by: Literal["day", "hour"] | None = Field(None, description="series only; default day")
+    of: Literal["streets", "communities", "grids", "departments", "workers"] | None = Field(
+        None, description="rankings only; default streets")
+    street: str | None = None
+    community: str | None = None
+    grid: str | None = None
+    category: str | None = None
+    major: str | None = None
+    department: str | None = None
+    source: str | None = None
+
+
+class MetricsOut(BaseModel):
+    """The metrics envelope: the period, the filters, one row per key and every figure's definition."""
+
+    model_config = ConfigDict(extra="allow")
+
+    from_: str = Field(alias="from")
+    to: str
+    tz: str
+    as_of: str
+    filters: dict[str, str]
+    rows: list[dict]
+    definitions: dict[str, str]
