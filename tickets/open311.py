@@ -239,7 +239,13 @@ def blueprint(ctx) -> flask.Blueprint:
 def _form() -> ServiceRequestIn:
     """The posted fields (``media_url`` may repeat; it is read on its own); 400 with the first problem."""
     form = flask.request.form
-    fields = {k: form.get(k) for k in form if k != "media_url" and form.get(k) != ""}
+    fields = {}
+    for key in form:
+        values = form.getlist(key)
+        if key != "media_url" and len(set(values)) > 1:
+            raise Open311Error(400, f"{key} is sent {len(values)} times with different values")
+        if key != "media_url" and values[0] != "":
+            fields[key] = values[0]
     first_media = next((u for u in form.getlist("media_url") if u), None)
     if first_media:
         fields["media_url"] = first_media

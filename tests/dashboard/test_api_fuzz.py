@@ -7,6 +7,8 @@ derandomized, so the run is the same every time and short enough for ``make test
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
@@ -21,7 +23,8 @@ from dashboard.openapi import OPS  # noqa: E402
 from tests.dashboard.conftest import ADMIN, STREET1, STREET2  # noqa: E402
 
 INGEST_KEY, OPEN311_KEY = "ingest-key-0001", "open311-key-0001"
-MAX_EXAMPLES = 30  # per operation, both modes together
+# per operation, both modes together; GRIDPULSE_FUZZ_EXAMPLES=500 for a longer hunt
+MAX_EXAMPLES = int(os.environ.get("GRIDPULSE_FUZZ_EXAMPLES", "30"))
 
 
 @pytest.fixture(scope="module")

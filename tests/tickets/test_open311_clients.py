@@ -143,6 +143,14 @@ def test_post_refusals_say_what_is_wrong(client, service, over, words):
     assert counts(service.store) == before
 
 
+def test_a_field_sent_twice_with_different_values_is_refused(client, service):
+    form = fms_form()
+    form["lat"] = [form["lat"], "39.08"]
+    r = client.post(f"{BASE}/requests.json", data=form)
+    assert r.status_code == 400 and "lat is sent 2 times" in r.json[0]["description"]
+    assert counts(service.store)[0] == 0
+
+
 def test_a_bad_media_url_among_several_is_refused_and_a_stored_one_is_never_shown(client, service):
     form = fms_form()
     form["media_url"] = ["https://a.example/1.jpg", "javascript:alert(1)"]
