@@ -63,6 +63,7 @@ def test_photos_are_seen_by_whoever_sees_their_ticket(client, mine, token, statu
     else:
         assert r.json["error"] == "unknown_photo"
     assert client.get("/api/v1/photos/999999", headers=auth(token)).status_code == 404
+    assert client.get(f"/api/v1/photos/{2**64}", headers=auth(token)).status_code == 404  # not an SQL overflow
 
 
 def test_a_stored_file_that_is_no_image_is_served_as_an_attachment_never_inline(client, mine, service):
