@@ -24,6 +24,7 @@ import dash
 from flask import Flask, jsonify
 from flask_socketio import SocketIO
 
+from dashboard import openapi
 from dashboard.auth import TokenRegistry
 from dashboard.live_api import make_live_blueprint
 from dashboard.live_socket import LiveNamespace
@@ -128,6 +129,7 @@ def create_app(
         server.register_blueprint(make_ingest_blueprint(redis_client=redis_client, roster=roster, settings=settings))
     server.register_blueprint(make_live_blueprint(tokens=tokens, reader=reader, roster=roster, metrics_registry=registry))
     _add_health(server, redis_client)
+    openapi.register(server)
 
     dash_app = _make_dash(server, district)
     install_token_cookie(server, tokens)

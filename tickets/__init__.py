@@ -7,7 +7,9 @@ Modules, one job each:
 - :mod:`tickets.models` / :mod:`tickets.store`: the SQL schema (alembic migrations in ``migrations/``) and rows.
 - :mod:`tickets.effects` / :mod:`tickets.service`: what a transition writes, and the use cases.
 - :mod:`tickets.metrics`: closure-loop metrics in SQL.
-- :mod:`tickets.web` (:mod:`tickets.api`, :mod:`tickets.metrics_api`, :mod:`tickets.open311`): HTTP.
+- :mod:`tickets.web` (:mod:`tickets.api`, :mod:`tickets.metrics_api`, :mod:`tickets.open311`): HTTP;
+  :mod:`tickets.schemas` / :mod:`tickets.georeport`: its pydantic contract; :mod:`tickets.params`: strict input;
+  :mod:`tickets.visibility`: who sees and reports what; :mod:`tickets.imagefile`: photos checked by structure.
 - :mod:`tickets.outbox`: ticket events to Redis.  :mod:`tickets.simulate` / :mod:`tickets.policy`: field-like data.
 
 The composition root needs only::

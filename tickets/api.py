@@ -1,30 +1,59 @@
-"""The internal ticket API, ``/api/v1``: report, list, read, act; departments; metrics.
+"""The internal ticket API, ``/api/v1``: report, list, read, act; departments; photos.
 
-Every refusal is JSON ``{"error": {"code", "message"}}`` with its 4xx status, and changes nothing.
+Every refusal is JSON ``{"error": code, "message": sentence}`` with its 4xx status, and changes nothing; an
+unexpected fault is a JSON 500 in the same shape (logged with its traceback). Inputs are read through the
+pydantic models of :mod:`tickets.schemas`; what each role sees is :mod:`tickets.visibility`.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import logging
+from datetime import UTC, datetime
 
 import flask
 import orjson
 from sqlalchemy import and_
+from werkzeug.exceptions import HTTPException
 
-from tickets import metrics, views
-from tickets.errors import TicketError, bad_request
+from tickets import imagefile, metrics, views
+from tickets.errors import TicketError, bad_request, not_found
 from tickets.models import tickets
+from tickets.params import MAX_DAY, MIN_DAY, parse_day, split
 from tickets.photos import Upload
+from tickets.schemas import ActionIn, DepartmentsQuery, TicketIn, TicketQuery
 from tickets.service import NewTicket
-from tickets.states import State, Tier
+from tickets.states import State
+from tickets.visibility import clauses
 
+log = logging.getLogger(__name__)
 C = tickets.c
 PHOTO_FIELDS = ("photo", "photos", "photos[]", "media")
+JSON_TYPE = "application/json; charset=utf-8"
+LIST_FILTERS = {"street": C.street_code, "community": C.community_code, "grid": C.grid_code,
+                "category": C.category_code, "department": C.department, "source": C.source}
+REPEATABLE = frozenset({*LIST_FILTERS, "state"})
+__all__ = ["blueprint", "json_response", "parse_day", "read_uploads", "error_response"]
 
 
-def _json(data, status: int = 200) -> flask.Response:
+def json_response(data, status: int = 200, headers: dict | None = None) -> flask.Response:
     return flask.Response(orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS), status=status,
-                          mimetype="application/json")
+                          content_type=JSON_TYPE, headers=headers)
+
+
+_json = json_response
+
+
+def error_response(exc: Exception) -> flask.Response:
+    """Any exception as the JSON error shape: a refusal keeps its status; an HTTP error its code; a fault is a 500."""
+    if isinstance(exc, TicketError):
+        return json_response(exc.to_dict(), exc.status)
+    if isinstance(exc, HTTPException):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        allow = getattr(exc, "valid_methods", None)
+        headers = {"Allow": ", ".join(allow)} if allow else None
+        return json_response({"error": code, "message": exc.description or exc.name}, exc.code or 500, headers)
+    log.exception("unexpected fault on %s %s", flask.request.method, flask.request.path)
+    return json_response({"error": "internal", "message": "the server failed on this request; it is logged."}, 500)
 
 
 def read_uploads(limit_bytes: int) -> list[Upload]:
@@ -36,43 +65,12 @@ def read_uploads(limit_bytes: int) -> list[Upload]:
     return out
 
 
-def _body() -> dict:
-    if flask.request.mimetype == "application/json":
-        data = flask.request.get_json(silent=True)
-        if not isinstance(data, dict):
-            raise bad_request("bad_json", "the body is not a JSON object.")
-        return data
-    return flask.request.form.to_dict()
-
-
-def parse_day(value: str | None, name: str) -> date | None:
-    if value in (None, ""):
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise bad_request("bad_date", f"{name} must be a date YYYY-MM-DD, got {value!r}.") from None
-
-
-def _int(value, name: str, default: int, lo: int, hi: int) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        n = int(value)
-    except ValueError:
-        raise bad_request("bad_number", f"{name} must be an integer, got {value!r}.") from None
-    if not lo <= n <= hi:
-        raise bad_request("bad_number", f"{name} must be between {lo} and {hi}, got {n}.")
-    return n
-
-
 def blueprint(ctx) -> flask.Blueprint:
+    from tickets import params
+
     bp = flask.Blueprint("tickets_api", __name__, url_prefix="/api/v1")
     svc = ctx.service
-
-    @bp.errorhandler(TicketError)
-    def _refused(exc: TicketError):
-        return _json(exc.to_dict(), exc.status)
+    bp.register_error_handler(Exception, error_response)
 
     def view(t: dict, actor, *, full: bool = False) -> dict:
         now = svc.clock()
@@ -90,105 +88,93 @@ def blueprint(ctx) -> flask.Blueprint:
     @bp.post("/tickets")
     def create():
         actor = ctx.actor()
-        body = _body()
-        for key in ("category", "lon", "lat"):
-            if body.get(key) in (None, ""):
-                raise bad_request(f"missing_{key}", f"'{key}' is required.")
-        new = NewTicket(category=str(body["category"]), lon=body["lon"], lat=body["lat"],
-                        description=str(body.get("description") or ""), source=body.get("source") or None,
-                        address=body.get("address"), photos=read_uploads(svc.settings.max_photo_bytes))
+        body = params.body(TicketIn, codes={"lon": "bad_coordinates", "lat": "bad_coordinates",
+                                            "source": "unknown_source"})
+        new = NewTicket(category=body.category, lon=body.lon, lat=body.lat, description=body.description,
+                        source=body.source, address=body.address, photos=read_uploads(svc.settings.max_photo_bytes))
         return _json(view(svc.create(new, actor), actor, full=True), 201)
 
     @bp.get("/tickets")
     def listing():
         actor = ctx.actor()
-        a = flask.request.args
-        where = _scope(actor)
-        for key, col in (("street", C.street_code), ("community", C.community_code), ("grid", C.grid_code),
-                         ("category", C.category_code), ("department", C.department), ("source", C.source)):
-            if a.get(key):
-                where.append(col.in_(a[key].split(",")))
-        if a.get("state"):
-            states = a["state"].split(",")
+        q = params.query(TicketQuery, REPEATABLE)
+        where = clauses(actor, svc.worker_grid)
+        for key, col in LIST_FILTERS.items():
+            if values := split(getattr(q, key)):
+                where.append(col.in_(values))
+        if states := split(q.state):
             bad = [s for s in states if s not in set(State)]
             if bad:
                 raise bad_request("bad_state", f"unknown state(s) {', '.join(bad)}.")
             where.append(C.state.in_(states))
-        if a.get("tier"):
-            if a["tier"] not in set(Tier):
-                raise bad_request("bad_tier", f"tier must be one of {', '.join(Tier)}.")
-            where.append(C.tier == a["tier"])
-        if a.get("light"):
-            where.append(_light_clause(a["light"], svc.clock()))
-        start, end = parse_day(a.get("from"), "from"), parse_day(a.get("to"), "to")
+        if q.tier:
+            where.append(C.tier == q.tier.value)
+        if q.light:
+            where.append(_light_clause(q.light, svc.clock()))
+        start, end = parse_day(q.from_, "from"), parse_day(q.to, "to")
         if start or end:
-            a_utc, b_utc = metrics.Period(start or date(2000, 1, 1), end or date(2100, 1, 1)).utc
+            a_utc, b_utc = metrics.Period(start or MIN_DAY, end or MAX_DAY, svc.settings.timezone).utc
             where += [C.reported_at >= a_utc, C.reported_at < b_utc]
-        page = _int(a.get("page"), "page", 1, 1, 10**6)
-        size = _int(a.get("page_size"), "page_size", 50, 1, svc.settings.max_page_size)
-        rows, total = svc.store.list(where, offset=(page - 1) * size, limit=size)
-        return _json({"items": [view(t, actor) for t in rows], "page": page, "page_size": size, "total": total})
-
-    def _scope(actor) -> list:
-        # what each role may see: its street, its department's tickets, its grid; the district sees all
-        if actor.role == "street":
-            return [C.street_code == actor.street_code]
-        if actor.role == "department":
-            return [C.department == actor.department]
-        if actor.role == "worker":
-            return [C.grid_code == (svc.worker_grid(actor.worker_id or "") or "-")]
-        return []
+        if q.page_size > svc.settings.max_page_size:
+            raise bad_request("bad_page_size", f"page_size must be at most {svc.settings.max_page_size}.")
+        rows, total = svc.store.list(where, offset=(q.page - 1) * q.page_size, limit=q.page_size)
+        return _json({"items": [view(t, actor) for t in rows], "page": q.page, "page_size": q.page_size,
+                      "total": total})
 
     @bp.get("/tickets/<ref>")
     def one(ref: str):
         actor = ctx.actor()
-        return _json(view(svc.get(ref), actor, full=True))
+        return _json(view(svc.get_for(ref, actor), actor, full=True))
 
     @bp.post("/tickets/<ref>/actions")
     def act(ref: str):
         actor = ctx.actor()
-        body = _body()
-        if not body.get("action"):
-            raise bad_request("missing_action", "'action' is required.")
-        version = body.get("version")
-        if version not in (None, ""):
-            version = _int(version, "version", 0, 1, 2**31)
-        hours = body.get("extension_hours")
-        if isinstance(hours, str) and hours:
-            try:
-                hours = float(hours)
-            except ValueError:
-                raise bad_request("bad_extension", "extension_hours must be a number.") from None
-        t = svc.act(ref, str(body["action"]), actor, note=body.get("note"), department=body.get("department"),
-                    expected_state=body.get("expected_state") or None, version=version or None,
-                    photos=read_uploads(svc.settings.max_photo_bytes), extension_hours=hours or None)
+        body = params.body(ActionIn)
+        svc.get_for(ref, actor)  # outside the caller's view: 404, before any other judgement
+        t = svc.act(ref, body.action, actor, note=body.note, department=body.department,
+                    expected_state=body.expected_state.value if body.expected_state else None, version=body.version,
+                    photos=read_uploads(svc.settings.max_photo_bytes), extension_hours=body.extension_hours)
         return _json(view(t, actor, full=True))
 
     @bp.get("/photos/<int:photo_id>")
     def photo(photo_id: int):
-        ctx.actor()
-        row = svc.store.photo(photo_id)
-        if row is None or not svc.photos.path(row["path"]).exists():
-            raise TicketError(404, "unknown_photo", f"there is no photo {photo_id}.")
-        return flask.send_file(svc.photos.path(row["path"]).resolve(), mimetype=row["content_type"])
+        actor = ctx.actor()
+        row = svc.store.photo(photo_id) if photo_id < 2**62 else None
+        path = svc.photos.path(row["path"]) if row else None
+        if row is None or not path.exists():
+            raise not_found("unknown_photo", f"there is no photo {photo_id}.")
+        try:
+            svc.get_for(row["ticket_id"], actor)  # a photo is seen by whoever sees its ticket
+        except TicketError:
+            raise not_found("unknown_photo", f"there is no photo {photo_id}.") from None
+        return _photo_response(path.resolve())
 
     @bp.get("/departments")
     def departments():
-        ctx.actor()
-        tier, category = flask.request.args.get("tier"), flask.request.args.get("category")
-        if flask.request.args.get("ticket"):
-            t = svc.get(flask.request.args["ticket"])
+        actor = ctx.actor()
+        q = params.query(DepartmentsQuery)
+        tier, category = q.tier, q.category
+        if q.ticket:
+            t = svc.get_for(q.ticket, actor)
             tier, category = t["tier"], t["category_code"]
-        if tier and tier not in set(Tier):
-            raise bad_request("bad_tier", f"tier must be one of {', '.join(Tier)}.")
         deps = svc.catalog.departments_for(tier, category)
         return _json({"departments": [{"code": d.code, "name": d.name, "name_en": d.name_en, "tier": d.tier.value,
                                        "majors": list(d.majors)} for d in deps]})
 
-    from tickets import metrics_api
-
-    metrics_api.add_routes(bp, ctx, _json)
     return bp
+
+
+def _photo_response(path) -> flask.Response:
+    """A stored photo, inline only when it is a well-formed image; never sniffed into anything else."""
+    with path.open("rb") as fh:
+        data = fh.read()
+    found = imagefile.kind(data)
+    resp = flask.Response(data, content_type=found[0] if found else "application/octet-stream")
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    resp.headers["Cache-Control"] = "private, max-age=86400"
+    resp.headers["Content-Disposition"] = f"inline; filename={path.name}" if found else "attachment"
+    return resp
 
 
 def _light_clause(light: str, now: datetime = None):

@@ -18,7 +18,8 @@ class TicketError(Exception):
         self.status, self.code, self.message = status, code, message
 
     def to_dict(self) -> dict:
-        return {"error": {"code": self.code, "message": self.message}}
+        """The error shape every JSON API of GridPulse answers: ``{"error": code, "message": sentence}``."""
+        return {"error": self.code, "message": self.message}
 
 
 def bad_request(code: str, message: str) -> TicketError:

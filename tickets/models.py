@@ -65,12 +65,12 @@ tickets = Table(
     Column("major_code", String(4), nullable=False),
     Column("source", String(16), nullable=False),
     Column("description", Text, nullable=False, default=""),
-    Column("lon", Float, nullable=False),
-    Column("lat", Float, nullable=False),
+    Column("lon", Float),  # null with grid/community/street: an unlocated (address-only) report
+    Column("lat", Float),
     Column("address", String(255)),
-    Column("grid_code", String(15), nullable=False),
-    Column("community_code", String(12), nullable=False),
-    Column("street_code", String(9), nullable=False),
+    Column("grid_code", String(15)),
+    Column("community_code", String(12)),
+    Column("street_code", String(9)),
     Column("grid_worker_id", String(32)),  # the grid's own worker when reported: the worker ranking's key
     Column("tier", String(10), nullable=False),
     Column("department", String(8)),

@@ -1,26 +1,46 @@
 """Open311 GeoReport v2 at ``/open311/v2``: discovery, services, service definitions and requests.
 
-Every endpoint answers ``.json`` and ``.xml``; errors are a list of ``{code, description}``
+Every endpoint answers ``.json`` and ``.xml`` (``; charset=utf-8``); errors are a list of ``{code, description}``
 (400, 403 or 404); codes and ids are strings; ``page``/``page_size`` is the widely used paging extension.
 Spec: https://wiki.open311.org/GeoReport_v2
+
+As clients use it (FixMyStreet's ``Open311.pm``, the PyPI clients):
+
+- ``api_key`` is read from the form or, failing that, the query string; compared in constant time.
+- A report needs one location: ``lat`` + ``long``; or an ``address_id`` that is a grid code (placed at a point
+  inside the grid); or an ``address_string`` alone, kept as an *unlocated* ticket (no point, no grid) that starts
+  at the district tier, where the district center reads the address and places it. An ``address_id`` that is no
+  grid code (FixMyStreet's ``#NOTPINPOINTED#``) counts only with an ``address_string``.
+- ``media_url`` must be http or https (several may be sent; the first is kept).
+- ``GET requests`` without parameters: the newest 1,000 of the last 90 days; ``page_size`` defaults to and is
+  capped at 1,000 (above: 400). ``status``, ``service_code`` and ``service_request_id`` may be repeated or
+  comma-separated, and every value counts; any other parameter given twice is a 400.
 """
 
 from __future__ import annotations
 
+import hmac
+import logging
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 
 import flask
 import orjson
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
 
 from tickets.actors import PUBLIC
 from tickets.api import read_uploads
 from tickets.errors import TicketError
+from tickets.georeport import RequestsQuery, ServiceRequestIn, web_url
 from tickets.models import tickets
+from tickets.params import MAX_DAY, MIN_DAY, query, refusal, split
 from tickets.service import NewTicket
 from tickets.states import FINAL_STATES, OPEN311_STATUS, OPEN_STATES, STATE_NAMES_ZH, Source
 
+log = logging.getLogger(__name__)
 C = tickets.c
+REPEATABLE = frozenset({"service_request_id", "service_code", "status"})
 XML_ITEM = {"services": "service", "service_requests": "request", "errors": "error", "endpoints": "endpoint",
             "formats": "format", "attributes": "attribute", "values": "value", "keywords": "keyword"}
 
@@ -49,8 +69,8 @@ def _xml(root: str, data) -> bytes:
 
 def respond(fmt: str, root: str, data, status: int = 200) -> flask.Response:
     if fmt == "xml":
-        return flask.Response(_xml(root, data), status=status, mimetype="text/xml")
-    return flask.Response(orjson.dumps(data), status=status, mimetype="application/json")
+        return flask.Response(_xml(root, data), status=status, content_type="text/xml; charset=utf-8")
+    return flask.Response(orjson.dumps(data), status=status, content_type="application/json; charset=utf-8")
 
 
 def _w3c(value: str | None, name: str, tz) -> datetime | None:
@@ -60,6 +80,8 @@ def _w3c(value: str | None, name: str, tz) -> datetime | None:
         dt = datetime.fromisoformat(value.strip().replace(" ", "+"))  # a raw '+' in a query arrives as ' '
     except ValueError:
         raise Open311Error(400, f"{name} must be a W3C datetime such as 2024-11-01T00:00:00+08:00") from None
+    if not MIN_DAY.year <= dt.year <= MAX_DAY.year:
+        raise Open311Error(400, f"{name} must fall between {MIN_DAY.year} and {MAX_DAY.year}")
     return dt.replace(tzinfo=tz) if dt.tzinfo is None else dt
 
 
@@ -82,6 +104,13 @@ def blueprint(ctx) -> flask.Blueprint:
         # Open311 knows 400, 403 and 404: an oversized or mistyped photo is a 400 here
         return error(exc.status if exc.status in (400, 403, 404) else 400, exc.message)
 
+    @bp.errorhandler(Exception)
+    def _fault(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return error(exc.code or 500, exc.description or exc.name)
+        log.exception("unexpected fault on %s %s", flask.request.method, flask.request.path)
+        return error(500, "the server failed on this request; it is logged")
+
     def service_json(cat) -> dict:
         return {"service_code": cat.code, "service_name": cat.name, "description": cat.name_en,
                 "metadata": False, "type": "realtime", "keywords": cat.major_name_en.lower(),
@@ -99,7 +128,7 @@ def blueprint(ctx) -> flask.Blueprint:
             "updated_datetime": t["updated_at"].astimezone(tz).isoformat(),
             "expected_datetime": expected.astimezone(tz).isoformat() if expected else None,
             "address": t["address"] or ctx.names["grid"].get(t["grid_code"]), "address_id": t["grid_code"],
-            "zipcode": None, "lat": t["lat"], "long": t["lon"], "media_url": t["media_url"],
+            "zipcode": None, "lat": t["lat"], "long": t["lon"], "media_url": web_url(t["media_url"]),
         }
 
     @bp.get(f"/discovery.{fmt_rule}")
@@ -124,42 +153,57 @@ def blueprint(ctx) -> flask.Blueprint:
 
     @bp.post(f"/requests.{fmt_rule}")
     def post_request(fmt):
-        f = flask.request.form
         if ctx.open311_key is None:
             raise Open311Error(403, "posting service requests is disabled on this server")
-        if f.get("api_key") != ctx.open311_key:
+        key = flask.request.form.get("api_key") or flask.request.args.get("api_key") or ""
+        if not hmac.compare_digest(key.encode(), ctx.open311_key.encode()):
             raise Open311Error(403, "api_key is missing or invalid")
-        code = f.get("service_code")
-        if not code:
-            raise Open311Error(400, "service_code is required")
-        if code not in svc.catalog.categories:
-            raise Open311Error(404, f"service_code {code} not found")
-        if not f.get("lat") or not f.get("long"):
-            raise Open311Error(400, "lat and long are required (this server does not geocode addresses)")
-        contact = {k: f[k] for k in ("email", "first_name", "last_name", "phone", "device_id", "account_id")
-                   if f.get(k)}
-        name = " ".join(p for p in (f.get("first_name"), f.get("last_name")) if p) or "resident"
-        new = NewTicket(category=code, lon=f["long"], lat=f["lat"], description=f.get("description") or "",
-                        source=Source.RESIDENT_APP, address=f.get("address_string") or None,
+        f = _form()
+        if f.service_code not in svc.catalog.categories:
+            raise Open311Error(404, f"service_code {f.service_code} not found")
+        lon, lat, address = locate(f)
+        media = [web_url(u) for u in flask.request.form.getlist("media_url") if u]
+        if None in media:
+            raise Open311Error(400, "media_url must be an http or https URL")
+        contact = {k: getattr(f, k) for k in ("email", "first_name", "last_name", "phone", "device_id", "account_id")
+                   if getattr(f, k)}
+        name = " ".join(p for p in (f.first_name, f.last_name) if p) or "resident"
+        new = NewTicket(category=f.service_code, lon=lon, lat=lat, description=f.description or "",
+                        source=Source.RESIDENT_APP, address=address,
                         contact=orjson.dumps(contact).decode() if contact else None,
-                        media_url=f.get("media_url") or None, reporter_name=name[:64], reporter_role="public",
+                        media_url=media[0] if media else None, reporter_name=name[:64], reporter_role="public",
                         photos=read_uploads(svc.settings.max_photo_bytes))
         t = svc.create(new, PUBLIC)
         # GeoReport v2 documents only 200 for success; clients check for it
         return respond(fmt, "service_requests", [{"service_request_id": t["number"], "service_notice": None,
-                                                  "account_id": f.get("account_id")}])
+                                                  "account_id": f.account_id}])
+
+    def locate(f: ServiceRequestIn) -> tuple[float | None, float | None, str | None]:
+        """(lon, lat, address) of a report: a point, a grid's point, or (None, None, address) when unlocated."""
+        if (f.lat is None) != (f.long is None):
+            raise Open311Error(400, "lat and long go together: send both, or an address_string or address_id")
+        if f.lat is not None:
+            return f.long, f.lat, f.address_string
+        point = svc.grid_point(f.address_id) if f.address_id else None
+        if point is not None:
+            return point[0], point[1], f.address_string
+        if f.address_string and f.address_string.strip():
+            return None, None, f.address_string.strip()
+        if f.address_id:
+            raise Open311Error(400, f"address_id {f.address_id} is not a grid code of {svc.district.name}; "
+                                    "send lat and long or an address_string")
+        raise Open311Error(400, "a location is required: lat and long, address_string or address_id")
 
     @bp.get(f"/requests.{fmt_rule}")
     def get_requests(fmt):
-        a = flask.request.args
+        a = query(RequestsQuery, REPEATABLE)
         where = []
-        if a.get("service_request_id"):
-            ids = [s.strip() for s in a["service_request_id"].split(",") if s.strip()]
+        if ids := split(a.service_request_id):
             where.append(C.number.in_(ids))  # the spec: other parameters are ignored
         else:
-            if a.get("service_code"):
-                where.append(C.category_code.in_(a["service_code"].split(",")))
-            start, end = _w3c(a.get("start_date"), "start_date", tz), _w3c(a.get("end_date"), "end_date", tz)
+            if codes := split(a.service_code):
+                where.append(C.category_code.in_(codes))
+            start, end = _w3c(a.start_date, "start_date", tz), _w3c(a.end_date, "end_date", tz)
             span = timedelta(days=svc.settings.open311_max_span_days)
             if start and end and end < start:
                 raise Open311Error(400, "end_date is before start_date")
@@ -168,16 +212,14 @@ def blueprint(ctx) -> flask.Blueprint:
             end = end or (start + span if start else svc.clock())
             start = start or end - span
             where += [C.reported_at >= start, C.reported_at <= end]
-            if a.get("status"):
-                statuses = set(a["status"].split(","))
+            if statuses := set(split(a.status)):
                 if not statuses <= {"open", "closed"}:
                     raise Open311Error(400, "status must be open, closed or open,closed")
                 if statuses == {"open"}:
                     where.append(C.state.in_([s.value for s in OPEN_STATES]))
                 elif statuses == {"closed"}:
                     where.append(C.state.in_([s.value for s in FINAL_STATES]))
-        page, size = _page(a, svc.settings.max_page_size)
-        rows, _ = svc.store.list(where, offset=(page - 1) * size, limit=size)
+        rows, _ = svc.store.list(where, offset=(a.page - 1) * a.page_size, limit=a.page_size)
         return respond(fmt, "service_requests", [request_json(t) for t in rows])
 
     @bp.get(f"/requests/<rid>.{fmt_rule}")
@@ -194,14 +236,20 @@ def blueprint(ctx) -> flask.Blueprint:
     return bp
 
 
-def _page(a, max_size: int) -> tuple[int, int]:
+def _form() -> ServiceRequestIn:
+    """The posted fields (``media_url`` may repeat; it is read on its own); 400 with the first problem."""
+    form = flask.request.form
+    fields = {}
+    for key in form:
+        values = form.getlist(key)
+        if key != "media_url" and len(set(values)) > 1:
+            raise Open311Error(400, f"{key} is sent {len(values)} times with different values")
+        if key != "media_url" and values[0] != "":
+            fields[key] = values[0]
+    first_media = next((u for u in form.getlist("media_url") if u), None)
+    if first_media:
+        fields["media_url"] = first_media
     try:
-        page = int(a.get("page") or 1)
-        size = int(a.get("page_size") or 100)
-    except ValueError:
-        raise Open311Error(400, "page and page_size must be integers") from None
-    if page < 1 or not 1 <= size <= max_size:
-        raise Open311Error(400, f"page must be >= 1 and page_size between 1 and {max_size}")
-    return page, size
-
-
+        return ServiceRequestIn.model_validate_strings(fields)
+    except ValidationError as exc:
+        raise Open311Error(400, refusal(exc).message.rstrip(".")) from None

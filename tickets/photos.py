@@ -1,4 +1,5 @@
-"""Photos: checked by content (not by name or declared type) and stored once per content hash."""
+"""Photos: checked by content (the image structure, not the name, declared type or magic bytes alone) and stored
+once per content hash."""
 
 from __future__ import annotations
 
@@ -7,17 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tickets import imagefile
 from tickets.errors import TicketError, bad_request
-
-# (magic prefix, offset, content type, extension); HEIC because most phones shoot it
-_SIGNATURES = (
-    (b"\xff\xd8\xff", 0, "image/jpeg", "jpg"),
-    (b"\x89PNG\r\n\x1a\n", 0, "image/png", "png"),
-    (b"WEBP", 8, "image/webp", "webp"),
-    (b"ftypheic", 4, "image/heic", "heic"),
-    (b"ftypheix", 4, "image/heic", "heic"),
-    (b"ftypmif1", 4, "image/heic", "heic"),
-)
 
 
 @dataclass(frozen=True)
@@ -37,11 +29,8 @@ class CheckedPhoto:
 
 
 def sniff(data: bytes) -> tuple[str, str] | None:
-    """(content type, extension) of an image by its magic bytes, or None."""
-    for magic, offset, ctype, ext in _SIGNATURES:
-        if data[offset:offset + len(magic)] == magic and (ext != "webp" or data[:4] == b"RIFF"):
-            return ctype, ext
-    return None
+    """(content type, extension) of a well-formed image (its structure walked, see :mod:`tickets.imagefile`)."""
+    return imagefile.kind(data)
 
 
 class PhotoStore:
@@ -71,7 +60,7 @@ class PhotoStore:
             kind = sniff(up.data)
             if kind is None:
                 raise TicketError(415, "unsupported_photo_type",
-                                  f"photo {up.filename!r} is not a JPEG, PNG, WebP or HEIC image.")
+                                  f"photo {up.filename!r} is not a well-formed JPEG, PNG, WebP or HEIC image.")
             out.append(CheckedPhoto(kind[0], kind[1], up.data, hashlib.sha256(up.data).hexdigest()))
         return out
 

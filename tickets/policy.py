@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import random
+import struct
+import zlib
 from datetime import datetime
 
 from tickets.machine import ACTION_ROLES
@@ -19,7 +21,19 @@ from tickets.states import STEP_OF_STATE, State, Tier
 ROLE_OF = {a: ("worker" if "worker" in roles and a in ("self_handle", "close") else sorted(roles)[-1])
            for a, roles in ACTION_ROLES.items()}
 ROLE_OF.update({"verify": "street", "rework": "worker", "return": "department"})
-FAKE_PHOTO = Upload("sim.jpg", b"\xff\xd8\xff\xe0" + bytes(32))
+
+
+def tiny_png(rgb: tuple[int, int, int] = (90, 140, 90)) -> bytes:
+    """A well-formed 1×1 PNG: the simulator's photo (photos are checked by structure, not magic bytes)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(bytes((0, *rgb))))
+            + chunk(b"IEND", b""))
+
+
+FAKE_PHOTO = Upload("sim.png", tiny_png())
 NOTES = {"void": "重复上报", "return": "不属于本单位职责", "reject": "自处理未达标准", "rework": "核查未整改到位",
          "escalate": "超出本级处置权限", "suspend": "需协调多部门，申请挂账", "request_suspension": "需协调"}
 

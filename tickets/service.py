@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from tickets import effects
+from tickets import effects, visibility
 from tickets.actors import SYSTEM, Actor
 from tickets.calendar import WorkCalendar
 from tickets.catalog import Catalog, load_catalog
@@ -32,8 +32,8 @@ class NewTicket:
     """What a report carries (the API and Open311 layers parse into this)."""
 
     category: str
-    lon: float
-    lat: float
+    lon: float | None  # both None: an unlocated report (Open311 address only), placed by the district center
+    lat: float | None
     description: str = ""
     source: str | None = None
     address: str | None = None
@@ -80,7 +80,7 @@ class TicketService:
     def get(self, ref: int | str) -> dict:
         """A ticket by id or number; 404 if unknown."""
         row = None
-        if isinstance(ref, int) or (str(ref).isdigit() and len(str(ref)) < 15):  # ids; numbers are 21 digits
+        if isinstance(ref, int) or (str(ref).isascii() and str(ref).isdigit() and len(str(ref)) < 15):  # ids; numbers are 21 digits
             row = self.store.get(int(ref))
         if row is None:
             row = self.store.get_by_number(str(ref))
@@ -88,35 +88,47 @@ class TicketService:
             raise not_found("unknown_ticket", f"there is no ticket {ref}.")
         return row
 
+    def get_for(self, ref: int | str, actor: Actor) -> dict:
+        """A ticket ``actor`` may see (:mod:`tickets.visibility`); 404 for one outside its view, as for an unknown one."""
+        row = self.get(ref)
+        if not visibility.sees(actor, row, self.worker_grid):
+            raise not_found("unknown_ticket", f"there is no ticket {ref} in your view.")
+        return row
+
     def allowed(self, ticket: dict, actor: Actor) -> list[str]:
         return allowed_actions(ticket, actor, self.worker_grid)
 
     # -- report ----------------------------------------------------------------------------
     def create(self, new: NewTicket, actor: Actor, now: datetime | None = None) -> dict:
-        """Report a ticket at the community tier; 400 for bad input, 413/415 for bad photos."""
+        """Report a ticket at the community tier (an unlocated one at the district tier).
+
+        400 for bad input, 403 outside the actor's reporting area (:mod:`tickets.visibility`), 413/415 for bad photos.
+        """
         now = now or self.clock()
         if new.category not in self.catalog.categories:
             raise bad_request("unknown_category", f"category {new.category!r} is not in the category table.")
-        lon, lat = _coordinates(new.lon, new.lat)
+        if not isinstance(new.description or "", str) or not isinstance(new.address or "", str):
+            raise bad_request("bad_text", "description and address must be text.")
+        if len(new.address or "") > 255:
+            raise bad_request("address_too_long", "the address is longer than 255 characters.")
         if len(new.description or "") > self.settings.max_description_chars:
             raise bad_request("description_too_long",
                               f"the description is longer than {self.settings.max_description_chars} characters.")
         source = new.source or (Source.WORKER_PATROL if actor.role == "worker" else Source.HOTLINE_12345)
-        if source not in set(Source):
+        if not isinstance(source, str) or source not in set(Source):
             raise bad_request("unknown_source", f"source must be one of {', '.join(Source)}, got {source!r}.")
         if actor.role == "department":
             raise conflict("wrong_role", "departments handle tickets; they do not report them.")
-        grid = self.district.locator.locate_one(lon, lat)
-        if grid is None:
-            raise bad_request("outside_district", f"the point ({lon}, {lat}) is outside {self.district.name}.")
+        if new.lon is None and new.lat is None:
+            place = self._unlocated(new)
+        else:
+            place = self._place(*_coordinates(new.lon, new.lat))
+            visibility.check_report(actor, place["street_code"], self.worker_grid, self.grids)
         checked = self.photos.check(new.photos)
-        community_code, street_code = self.grids[grid]
         category = self.catalog.categories[new.category]
         row = {
             "category_code": category.code, "major_code": category.major_code, "source": str(source),
-            "description": new.description or "", "lon": lon, "lat": lat, "address": new.address,
-            "grid_code": grid, "community_code": community_code, "street_code": street_code,
-            "grid_worker_id": self.grid_worker.get(grid), "tier": Tier.COMMUNITY.value,
+            "description": new.description or "", "address": new.address, **place,
             "state": State.REPORTED.value, "version": 1, "reporter_name": new.reporter_name or actor.name,
             "reporter_role": new.reporter_role or actor.role,
             "reporter_worker_id": actor.worker_id, "contact": new.contact, "media_url": new.media_url,
@@ -133,6 +145,33 @@ class TicketService:
             ticket = self.store.get(tid, conn)
             self.store.add_event(conn, effects.event(ticket, "report", None), now)
         return ticket
+
+    def _place(self, lon: float, lat: float) -> dict:
+        """Where a located report goes: its grid, community and street, at the community tier."""
+        grid = self.district.locator.locate_one(lon, lat)
+        if grid is None:
+            raise bad_request("outside_district", f"the point ({lon}, {lat}) is outside {self.district.name}.")
+        community_code, street_code = self.grids[grid]
+        return {"lon": lon, "lat": lat, "grid_code": grid, "community_code": community_code,
+                "street_code": street_code, "grid_worker_id": self.grid_worker.get(grid),
+                "tier": Tier.COMMUNITY.value}
+
+    def _unlocated(self, new: NewTicket) -> dict:
+        """An address-only report (GeoReport v2 allows it): no point, no grid; it starts at the district tier,
+        where the district center reads the address and acts on it, as a 12345 hotline center does."""
+        if not (new.address or "").strip():
+            raise bad_request("missing_location", "a report needs a point (lon, lat) or at least an address.")
+        return {"lon": None, "lat": None, "grid_code": None, "community_code": None, "street_code": None,
+                "grid_worker_id": None, "tier": Tier.DISTRICT.value}
+
+    def grid_point(self, grid_code: str) -> tuple[float, float] | None:
+        """A point inside grid ``grid_code`` (its representative point), or None for an unknown code."""
+        g = self.district.grids
+        rows = g[g["code"] == grid_code]
+        if rows.empty:
+            return None
+        p = rows.geometry.iloc[0].representative_point()
+        return float(p.x), float(p.y)
 
     # -- act -------------------------------------------------------------------------------
     def act(self, ref: int | str, action: str, actor: Actor, *, note: str | None = None,

@@ -23,6 +23,7 @@ def iso(v):
 def ticket_json(t: dict, *, light: str | None = None, names: dict | None = None) -> dict:
     """A ticket row as JSON, with its state's Chinese name, its traffic light and readable names."""
     out = {k: iso(t.get(k)) for k in PUBLIC_FIELDS}
+    out["located"] = t.get("lon") is not None
     out["state_zh"] = STATE_NAMES_ZH[t["state"]]
     out["light"] = light
     if names:

@@ -66,9 +66,10 @@ def test_tokens_of_the_web_process_drive_the_ticket_loop(web):
     assert r.status_code == 201, r.json
     tid = r.json["id"]
     assert r.json["street_code"] == "120110001" and r.json["reporter_role"] == "worker"
-    # the other street's supervisor may not register it; its own may
+    # the other street's supervisor neither sees it nor registers it (404: outside its view); its own may
     other = client.post(f"/api/v1/tickets/{tid}/actions", headers=auth(STREET2), json={"action": "register"})
-    assert other.status_code in (403, 409)
+    assert other.status_code == 404 and other.json["error"] == "unknown_ticket"
+    assert client.get(f"/api/v1/tickets/{tid}", headers=auth(STREET2)).status_code == 404
     mine = client.get(f"/api/v1/tickets/{tid}", headers=auth(STREET1))
     assert "register" in mine.json["allowed_actions"]
     done = client.post(f"/api/v1/tickets/{tid}/actions", headers=auth(STREET1), json={"action": "register"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +15,10 @@ from tickets.store import SqlTicketStore
 
 # Monday 2024-11-18 10:00 Asia/Shanghai: inside working hours
 T0 = datetime(2024, 11, 18, 2, 0, tzinfo=UTC)
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+DATA = Path(__file__).parent / "data"
+JPEG = (DATA / "sample.jpg").read_bytes()  # real images (CPython's imghdr samples): photos are checked by structure
+PNG = (DATA / "sample.png").read_bytes()
+WEBP = (DATA / "sample.webp").read_bytes()
 
 
 class ShapelyLocator:

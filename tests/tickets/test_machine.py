@@ -133,7 +133,10 @@ class TicketLoop(RuleBasedStateMachine):
     @rule(source=st.sampled_from(["worker_patrol", "hotline_12345", "resident_app"]),
           lon=st.floats(117.3001, 117.3299), lat=st.floats(39.0701, 39.0999))
     def report(self, source, lon, lat):
-        actor = WORKER if source == "worker_patrol" else DISTRICT
+        # a worker reports in its own street (tickets.visibility); elsewhere the district center files the patrol report
+        grid = self.svc.district.locator.locate_one(lon, lat)
+        own_street = grid is not None and self.svc.grids[grid][1] == self.svc.grids[GRID][1]
+        actor = WORKER if source == "worker_patrol" and own_street else DISTRICT
         self.ids.append(self.svc.create(NewTicket("1101", lon, lat, "x", source), actor)["id"])
 
     @rule(i=st.integers(0, 50), action=st.sampled_from(ACTIONS), actor=st.sampled_from(ACTORS),

@@ -37,7 +37,8 @@ def test_report_places_the_ticket(service):
         ({"category": "9999"}, 400, "unknown_category"),
         ({"at": OUTSIDE}, 400, "outside_district"),
         ({"at": ("abc", 39.1)}, 400, "bad_coordinates"),
-        ({"at": (None, None)}, 400, "bad_coordinates"),
+        ({"at": (None, None)}, 400, "missing_location"),  # no point and no address
+        ({"at": (None, 39.1)}, 400, "bad_coordinates"),
         ({"at": (200.0, 39.1)}, 400, "bad_coordinates"),
         ({"at": (float("nan"), 39.1)}, 400, "bad_coordinates"),
         ({"description": "长" * 4001}, 400, "description_too_long"),

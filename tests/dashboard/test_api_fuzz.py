@@ -1,0 +1,122 @@
+"""Property-based fuzz of every HTTP operation from the served OpenAPI document (schemathesis, in-process WSGI).
+
+With the admin token (the ingest key for the batch API, the Open311 key for posting): no answer is a 5xx, every
+2xx body matches its documented schema, and every 4xx is in the documented error shape. Bounded and
+derandomized, so the run is the same every time and short enough for ``make test``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+schemathesis = pytest.importorskip("schemathesis")
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from schemathesis import GenerationMode  # noqa: E402
+from schemathesis.checks import not_a_server_error  # noqa: E402
+from schemathesis.specs.openapi.checks import response_schema_conformance  # noqa: E402
+
+from dashboard.openapi import OPS  # noqa: E402
+from tests.dashboard.conftest import ADMIN, STREET1, STREET2  # noqa: E402
+
+INGEST_KEY, OPEN311_KEY = "ingest-key-0001", "open311-key-0001"
+# per operation, both modes together; GRIDPULSE_FUZZ_EXAMPLES=500 for a longer hunt
+MAX_EXAMPLES = int(os.environ.get("GRIDPULSE_FUZZ_EXAMPLES", "30"))
+
+
+@pytest.fixture(scope="module")
+def fuzz_app(redis_url, tmp_path_factory):
+    """One app for every operation (built once: a module's worth of fuzzing shares its tickets and Redis keys)."""
+    import uuid
+
+    import redis
+
+    from dashboard.app import create_app
+    from dashboard.auth import TokenRegistry
+    from dashboard.tickets_web import ticket_extension
+    from streams.roster import Roster
+    from streams.settings import StreamSettings
+    from tests.conftest import make_box_district
+    from tests.dashboard.conftest import FakeReader
+    from tickets.settings import load_settings
+    from tickets.store import SqlTicketStore
+
+    tmp_path, key_prefix = tmp_path_factory.mktemp("fuzz"), f"t-fuzz-{uuid.uuid4().hex[:8]}"
+    box_district = make_box_district()
+    roster = Roster.from_district(box_district)
+    fake_reader = FakeReader(roster)
+    store = SqlTicketStore(f"sqlite:///{tmp_path / 'fuzz.db'}")
+    store.migrate()
+    tokens = TokenRegistry.from_mapping(admin=ADMIN, streets={"120110001": STREET1, "120110002": STREET2})
+    streams = StreamSettings.from_env(key_prefix=key_prefix, redis_url=redis_url, ingest_key=INGEST_KEY)
+    tickets = load_settings(photo_dir=tmp_path / "photos", database_url="sqlite://")
+    server, _ = create_app(district=box_district, settings=streams, tokens=tokens, roster=roster, reader=fake_reader,
+                           message_queue=None, extensions=[ticket_extension(store, open311_key=OPEN311_KEY,
+                                                                            settings=tickets)])
+    yield server
+    store.engine.dispose()
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"{key_prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@schemathesis.check
+def error_shape(ctx, response, case):
+    """A 4xx body is the documented error: {error, message} on the JSON APIs, [{code, description}] on Open311."""
+    if not 400 <= response.status_code < 500:
+        return None
+    path = case.operation.path
+    if path.startswith("/open311/"):
+        if response.headers.get("Content-Type", [""])[0].startswith("application/json"):
+            body = response.json()
+            assert isinstance(body, list) and body and set(body[0]) == {"code", "description"}, body
+            assert body[0]["code"] == response.status_code
+        return None
+    body = response.json()
+    assert isinstance(body, dict) and set(body) == {"error", "message"}, body
+    assert isinstance(body["error"], str) and isinstance(body["message"], str) and body["message"]
+    return None
+
+
+@pytest.mark.parametrize(("method", "path"), [(op.method.upper(), op.path) for op in OPS])
+def test_no_5xx_and_every_error_in_its_shape(fuzz_app, method, path):
+    # the document as served, read back by schemathesis; one operation per test so a failure names its route
+    operation = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", fuzz_app)[path][method]
+    token = INGEST_KEY if path == "/api/v1/pings" else ADMIN
+
+    # valid input (the positive mode) and input that breaks the schema (the negative mode: wrong types, limits)
+    cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
+
+    @given(case=cases)
+    @settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    def exchange(case):
+        if path.startswith("/open311/") and method == "POST" and isinstance(case.body, dict):
+            case.body["api_key"] = OPEN311_KEY  # past the key, into the fields
+        case.call_and_validate(headers={"Authorization": f"Bearer {token}"},
+                               checks=[not_a_server_error, response_schema_conformance, error_shape])
+
+    exchange()
+
+
+def test_the_document_covers_every_api_route(fuzz_app):
+    """Every Flask route under /api, /open311, /ingest and /healthz has an operation in the document."""
+    doc = fuzz_app.test_client().get("/api/v1/openapi.json").json
+    assert doc["openapi"].startswith("3.1") and "Error" in doc["components"]["schemas"]
+    import re
+
+    def shape(path):  # parameter names aside: /tickets/{ref} and /tickets/<ref> are one route
+        return re.sub(r"\{[^}]*\}", "{}", path)
+
+    documented = {(m.upper(), shape(p)) for p, ops in doc["paths"].items() for m in ops}
+    for rule in fuzz_app.url_map.iter_rules():
+        path = shape(re.sub(r"<[^>]*>", "{}", rule.rule))
+        if not path.startswith(("/api/", "/open311/", "/ingest/", "/healthz")) or path in (
+                "/api/{}", "/api/v1/openapi.json", "/open311/v2/{}"):
+            continue
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert (method, path) in documented, f"{method} {path} is not in the OpenAPI document"
