@@ -40,8 +40,9 @@ def light_of(state: str, warn_at: datetime | None, due_at: datetime | None, now:
 
 def open_points(engine: Engine, now: datetime, *, street: str | None = None) -> dict:
     """Every open ticket with its location and light: ``{"f": POINT_FIELDS, "rows": [[...], ...]}``."""
+    # unlocated tickets (an Open311 report with only an address) have no place on a map
     q = select(C.id, C.number, C.lon, C.lat, C.grid_code, C.street_code, C.category_code, C.state, C.step_warn_at,
-               C.step_due_at).where(C.state.in_(_OPEN))
+               C.step_due_at).where(C.state.in_(_OPEN), C.lon.is_not(None), C.lat.is_not(None))
     if street:
         q = q.where(C.street_code == street)
     with engine.connect() as conn:
@@ -79,7 +80,11 @@ def ticket_points(engine: Engine, ids, now: datetime) -> dict[int, dict]:
     for r in rows:
         is_open = r.state in _OPEN
         light = light_of(r.state, r.step_warn_at, r.step_due_at, now) if is_open else None
-        out[r.id] = {"id": r.id, "no": r.number, "lon": round(r.lon, 6), "lat": round(r.lat, 6), "light": light,
+        out[r.id] = {"id": r.id, "no": r.number, "lon": _round(r.lon), "lat": _round(r.lat), "light": light,
                      "grid": r.grid_code, "street": r.street_code, "category": r.category_code, "state": r.state,
                      "open": 1 if is_open else 0, "overdue": 1 if light == "red" else 0}
     return out
+
+
+def _round(v):
+    return None if v is None else round(v, 6)
