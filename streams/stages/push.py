@@ -1,37 +1,55 @@
 """PushChanges: the compact ``positions`` row of each worker's newest fix, for the coalesced push.
 
-A row is ``[id, lon, lat, status, moving (1/0), grid, ts (unix s), idle (1/0)]`` (field names in :data:`streams.contract.POSITION_FIELDS`).
-StoreLive writes the rows into ``{p}:dirty:district`` and ``{p}:dirty:street:{code}`` inside its compare-and-set,
-so only a fix that really became the live one is pushed; :class:`streams.emitter.Coalescer` sends each room's
-rows at most once per ``push_interval_s`` across all processors.
+A row holds :data:`streams.contract.POSITION_FIELDS` in that order (:func:`position_row` builds it from the list,
+so the contract is the only place the fields are named).  StoreLive writes the rows into ``{p}:dirty:district``
+and ``{p}:dirty:street:{code}`` inside its compare-and-set, so only a fix that really became the live one is
+pushed; :class:`streams.emitter.Coalescer` sends each room's rows within its push window across all processors.
 """
 
 from __future__ import annotations
 
-from streams.contract import POSITION_FIELDS  # noqa: F401  (re-exported: the row layout lives in the contract)
+from collections.abc import Mapping
+
+from streams.contract import POSITION_FIELDS
 from streams.stages import BatchStage
+from streams.stages._util import live_entry
 from streams.stages.model import Batch
 
 
-def position_row(w: str, lon, lat, status: str, moving: bool, grid, ts, idle: bool = False) -> list:
-    return [
-        w,
-        None if lon is None else round(lon, 6),
-        None if lat is None else round(lat, 6),
-        status,
-        1 if moving else 0,
-        grid,
-        None if ts is None else int(ts),
-        1 if idle else 0,
-    ]
+def _round(digits: int):
+    return lambda x: None if x is None else round(x, digits)
+
+
+def _whole(x):
+    return None if x is None else int(round(x))
+
+
+def _flag(x) -> int:
+    return 1 if x else 0
+
+
+def _degrees(x):
+    return None if x is None else int(round(x)) % 360
+
+
+# How each field travels (smaller rows: the wall screen receives every worker's changes several times a second).
+_ENCODE = {"lon": _round(6), "lat": _round(6), "ts": _whole, "moving": _flag, "idle": _flag, "sos": _flag,
+           "outside": _flag, "spd": _round(1), "bat": _whole, "acc": _whole, "hdg": _degrees}  # fmt: skip
+_PLAN = [(name, _ENCODE.get(name)) for name in POSITION_FIELDS]
+
+
+def position_row(entry: Mapping) -> list:
+    """The ``positions`` row of a live entry (the dict :func:`streams.stages._util.live_entry` makes)."""
+    return [entry.get(name) if enc is None else enc(entry.get(name)) for name, enc in _PLAN]
 
 
 class PushChanges(BatchStage):
     def handle_batch(self, pings, batch: Batch) -> None:
-        roster = batch.roster
+        by_worker = batch.roster.by_worker
         for p in pings:
             if p.late:
                 continue
-            worker = roster.by_worker(p.w)
-            street = worker.street_code if worker else p.street
-            batch.rows[p.w] = (position_row(p.w, p.lon, p.lat, p.status, p.moving, p.grid, p.ts, p.idle), street)
+            worker = by_worker(p.w)
+            entry = live_entry(p, worker)
+            batch.entries[p.w] = entry
+            batch.rows[p.w] = (position_row(entry), entry["street"])

@@ -156,7 +156,7 @@ def test_batch_without_configured_key_refuses_everyone(client, roster, settings)
 
 
 def test_batch_over_5000_pings_is_413(app, roster):
-    item = {"worker_id": roster.workers[0].worker_id, "lat": 39.0, "lon": 117.0, "ts": 1}
+    item = {"worker_id": roster.workers[0].worker_id, "lat": 39.0, "lon": 117.0, "ts": 1714521600}
     r = app.post("/api/v1/pings", json={"pings": [item] * 5001}, headers=AUTH)
     assert r.status_code == 413 and r.json["error"] == "too_many"
     assert app.post("/api/v1/pings", json={"pings": [item] * 5000}, headers=AUTH).status_code == 202
@@ -186,7 +186,7 @@ def test_redis_down_answers_503_with_retry_after(roster, settings, device):
     r = c.get(f"/ingest/osmand?id={device.device_id}&lat=39.095&lon=117.305")
     assert r.status_code == 503 and r.headers["Retry-After"] == str(settings.retry_after_s)
     assert r.json["error"] == "unavailable"
-    item = {"worker_id": device.worker_id, "lat": 39.0, "lon": 117.0, "ts": 1}
+    item = {"worker_id": device.worker_id, "lat": 39.0, "lon": 117.0, "ts": time.time()}
     r = c.post("/api/v1/pings", json={"pings": [item, item]}, headers=AUTH)
     assert r.status_code == 503 and "Retry-After" in r.headers
     assert time.perf_counter() - t0 < 3  # noticed quickly, not after the default retry backoff

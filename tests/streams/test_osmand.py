@@ -47,7 +47,7 @@ def test_query_with_every_parameter():
     )  # fmt: skip
     assert fix == {
         "d": "860000000000000", "lon": 117.3, "lat": 39.1, "ts": T, "acc": 8.0, "spd": pytest.approx(10 * KNOT_KMH),
-        "hdg": 90.0, "bat": 77.0, "sos": False,
+        "hdg": 90.0, "bat": 77.0, "sos": False, "hdop": None,
     }  # fmt: skip
 
 
@@ -58,7 +58,8 @@ def test_speed_in_knots_becomes_kmh():
 
 def test_deviceid_location_heading_hdop_and_alarm():
     fix = parse_query({"deviceid": "dev", "location": "39.1,117.3", "heading": "45", "hdop": "2", "alarm": "sos"}, NOW)
-    assert (fix["d"], fix["lat"], fix["lon"], fix["hdg"], fix["acc"], fix["sos"]) == ("dev", 39.1, 117.3, 45.0, 10.0, True)
+    assert (fix["d"], fix["lat"], fix["lon"], fix["hdg"], fix["sos"]) == ("dev", 39.1, 117.3, 45.0, True)
+    assert fix["hdop"] == 2.0 and fix["acc"] is None  # HDOP stays HDOP: no accuracy radius is made up from it
     assert fix["ts"] == NOW
 
 

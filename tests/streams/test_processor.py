@@ -164,22 +164,33 @@ def test_no_offline_alert_outside_the_shift(client, roster, settings):
     assert Sweeper(client, settings, roster).sweep(night) == []
 
 
-def test_coalescer_sends_each_room_once_per_window_across_processors(client, district, roster, settings):
+def test_coalescer_sends_at_once_then_holds_each_room_for_its_window_across_processors(client, roster, settings):
+    s = settings.replace(push_window_s=0.3, push_max_per_s=5)  # period 0.3 s
     em1, em2 = MemoryEmitter(), MemoryEmitter()
     streets = roster.street_codes
-    c1, c2 = Coalescer(client, settings, streets, em1), Coalescer(client, settings, streets, em2)
+    c1, c2 = Coalescer(client, s, streets, em1), Coalescer(client, s, streets, em2)
     w = roster.workers[0]
-    client.hset(settings.key("dirty", "district"), w.worker_id, orjson.dumps([w.worker_id, LON, LAT, "online", 1, "g", 1]))
-    client.hset(settings.key("dirty", f"street:{w.street_code}"), w.worker_id, b'["x"]')
-    assert c1.flush(now=T0) == 2
-    client.hset(settings.key("dirty", "district"), w.worker_id, b'["y"]')
-    assert c2.flush(now=T0 + 0.5) == 0  # same second: the other processor already pushed
-    assert c1.flush(now=T0 + 0.9) == 0
-    assert c2.flush(now=T0 + 1.0) == 1  # next second: the new row goes out
+    client.hset(s.key("dirty", "district"), w.worker_id, orjson.dumps([w.worker_id, LON, LAT, "online", 1, "g", 1]))
+    client.hset(s.key("dirty", f"street:{w.street_code}"), w.worker_id, b'["x"]')
+    assert c1.flush() == 2  # the first change after a quiet spell goes out at once
+    assert c1.wake_in_s is None  # nothing held back
+    client.hset(s.key("dirty", "district"), w.worker_id, b'["y"]')
+    assert c2.flush() == 0  # the other processor pushed this room less than a window ago
+    assert 0 < c2.wake_in_s <= 0.3
+    assert c1.flush() == 0
+    time.sleep(c2.wake_in_s + 0.02)
+    assert c2.flush() == 1  # the window closed: the held row goes out
     (event, payload, room), _ = em1.sent
     assert event == "positions" and room == "district" and payload["f"][0] == "id"
     assert payload["rows"] == [[w.worker_id, LON, LAT, "online", 1, "g", 1]]
-    assert em2.sent[0][1]["rows"] == [["y"]]
+    ((_, later, room2),) = em2.sent
+    assert room2 == "district" and later["rows"] == [["y"]]
+    assert later["t"] - payload["t"] >= 300  # stamped by Redis's clock: never two messages within the period
+
+
+def test_push_period_is_the_window_or_the_rate_cap(settings):
+    assert settings.replace(push_window_s=0.2, push_max_per_s=5).push_period_s == pytest.approx(0.2)
+    assert settings.replace(push_window_s=0.1, push_max_per_s=2).push_period_s == pytest.approx(0.5)
 
 
 def test_processor_pushes_rows_to_district_and_street_rooms(client, proc, roster, settings, emitter):

@@ -1,0 +1,84 @@
+"""Helpers shared by stages and the status sweep (stages import nothing of each other; they import this).
+
+``{p}:live[worker_id]`` holds :func:`live_entry`: the contract's live fields (``ts`` first for the CAS script of
+:mod:`streams.stages.live`) plus private ones: ``_os`` (outside own grid since, unix s), ``_ss`` (still since),
+``_oa`` (outside alert raised).  ``seen`` is the last contact: the newest of the fix time and of any heartbeat
+that came without a fix (:mod:`streams.stages.contact`); a worker known only from heartbeats has ``ts`` null.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from geo.measure import haversine_m
+from streams.contract import rooms_of
+
+# KEYS[1] live hash, KEYS[2] dirty hash of room "district", KEYS[3..] dirty hashes of street rooms.
+# ARGV quintuples (worker, expected current json or "" for none, new json, row json, street room index).
+# Replaces a worker's live entry only if it is still the one the caller read (a fix arriving meanwhile wins).
+REPLACE_LIVE = """
+local n = 0
+for i = 1, #ARGV, 5 do
+  local w = ARGV[i]
+  local cur = redis.call('HGET', KEYS[1], w)
+  if (cur == false and ARGV[i + 1] == '') or cur == ARGV[i + 1] then
+    redis.call('HSET', KEYS[1], w, ARGV[i + 2])
+    redis.call('HSET', KEYS[2], w, ARGV[i + 3])
+    local r = tonumber(ARGV[i + 4])
+    if r > 0 then redis.call('HSET', KEYS[2 + r], w, ARGV[i + 3]) end
+    n = n + 1
+  end
+end
+return n
+"""
+
+
+def room_keys(settings, streets: list[str]) -> list[str]:
+    """The dirty hashes of the district room and of ``streets``' rooms, in :func:`rooms_of` order."""
+    return [settings.key("dirty", room) for room in rooms_of(streets)]
+
+
+def contact_ts(entry: dict) -> float | None:
+    """The last contact of a stored live entry: the newer of its fix time and its last heartbeat."""
+    ts, seen = entry.get("ts"), entry.get("seen")
+    if ts is None:
+        return seen
+    return ts if seen is None or seen < ts else seen
+
+
+def live_entry(ping, worker) -> dict:
+    """The stored live dict of a fix (contract fields, ``ts`` first for the CAS script, then private ones)."""
+    prev = ping.prev
+    seen = ping.ts if prev is None or prev.seen is None or prev.seen < ping.ts else prev.seen
+    return {
+        "ts": ping.ts,
+        "id": ping.w,
+        "name": worker.name if worker else ping.w,
+        "lon": ping.lon,
+        "lat": ping.lat,
+        "grid": ping.grid,
+        "street": worker.street_code if worker else ping.street,
+        "home": worker.home_grid if worker else None,
+        "status": ping.status,
+        "moving": ping.moving,
+        "spd": ping.spd,
+        "bat": ping.bat,
+        "outside": ping.outside,
+        "sos": ping.sos,
+        "idle": ping.idle,
+        "acc": ping.acc,
+        "hdg": ping.hdg,
+        "seen": seen,
+        "_os": ping.outside_since,
+        "_ss": ping.still_since,
+        "_oa": ping.outside_alerted,
+    }
+
+
+def distances_m(pings, others) -> np.ndarray:
+    """Metres from each ping to its partner in ``others`` (same length), by geo's haversine, in one call."""
+    n = len(pings)
+    a = np.empty((n, 4), dtype=np.float64)
+    for i, (p, o) in enumerate(zip(pings, others, strict=True)):
+        a[i] = (p.lon, p.lat, o.lon, o.lat)
+    return haversine_m(a[:, 0], a[:, 1], a[:, 2], a[:, 3])
