@@ -18,6 +18,9 @@ class WebSettings:
                     drawn coordinate is shifted WGS-84 → GCJ-02 (polygons on the server, dots in the browser)
     map_zoom        initial zoom; 0 = fit the district
     polygon_tolerance_deg  simplification of drawn grid outlines (1e-5° ≈ 1 m)
+    metrics_allow   ``GRIDPULSE_METRICS_ALLOW``: comma-separated networks (``127.0.0.1/32,10.0.0.0/8``) whose
+                    clients read ``/metrics`` without a token; empty = the admin token only.  The address is the
+                    TCP peer's: behind a proxy, allow the proxy only if it limits who reaches ``/metrics``
     """
 
     tile_url: str = ""
@@ -25,6 +28,7 @@ class WebSettings:
     map_zoom: float = 0.0
     polygon_tolerance_deg: float = 1e-5
     language: str = "zh-CN"
+    metrics_allow: str = ""
 
     def __post_init__(self):
         if self.tile_crs not in TILE_CRS:
@@ -33,6 +37,22 @@ class WebSettings:
             raise ValueError(f"GRIDPULSE_TILE_URL must contain {{z}}, {{x}} and {{y}}, got {self.tile_url!r}")
         if self.polygon_tolerance_deg < 0:
             raise ValueError("polygon_tolerance_deg must be ≥ 0")
+        self.metrics_networks  # noqa: B018 - validated at start-up, not at the first scrape
+
+    @property
+    def metrics_networks(self) -> list:
+        """``metrics_allow`` as ``ipaddress`` networks."""
+        import ipaddress
+
+        nets = []
+        for part in (p.strip() for p in self.metrics_allow.split(",")):
+            if not part:
+                continue
+            try:
+                nets.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                raise ValueError(f"GRIDPULSE_METRICS_ALLOW: {part!r} is not a network like 127.0.0.1/32") from None
+        return nets
 
     @property
     def draw_gcj02(self) -> bool:
