@@ -46,10 +46,16 @@ def contact_ts(entry: dict) -> float | None:
     return ts if seen is None or seen < ts else seen
 
 
-def live_entry(ping, worker) -> dict:
-    """The stored live dict of a fix (contract fields, ``ts`` first for the CAS script, then private ones)."""
+def live_entry(ping, worker, contact: tuple[float, float | None] | None = None) -> dict:
+    """The stored live dict of a fix (contract fields, ``ts`` first for the CAS script, then private ones).
+
+    ``contact``: a heartbeat of the same batch ``(ts, battery)``; if newer than the fix, its time is the last
+    contact and its battery the battery."""
     prev = ping.prev
     seen = ping.ts if prev is None or prev.seen is None or prev.seen < ping.ts else prev.seen
+    bat = ping.bat
+    if contact is not None and contact[0] > seen:
+        seen, bat = contact[0], (contact[1] if contact[1] is not None else bat)
     return {
         "ts": ping.ts,
         "id": ping.w,
@@ -62,7 +68,7 @@ def live_entry(ping, worker) -> dict:
         "status": ping.status,
         "moving": ping.moving,
         "spd": ping.spd,
-        "bat": ping.bat,
+        "bat": bat,
         "outside": ping.outside,
         "sos": ping.sos,
         "idle": ping.idle,

@@ -3,7 +3,8 @@
 Traccar Client sends heartbeats while it has no new fix, and cell/wifi-only requests when it has no GPS; Traccar
 keeps the last known position for them.  So does this stage: it never makes a fix, it sets the stored live
 entry's ``seen`` (when newer) and ``bat``, re-derives the status from the last contact, and pushes the row.  A
-worker known from heartbeats only gets an entry with no position (``ts`` null) that its first fix replaces.
+worker known from heartbeats only gets an entry with no position (``ts`` null) that its first fix replaces; a
+fix of the same batch carries a newer heartbeat's time and battery into its own entry.
 Heartbeats leave the batch here (counted as contacts): the fix filters, tracks and patrol never see them.
 """
 
@@ -53,6 +54,7 @@ class RecordContact(BatchStage):
             entry["seen"] = p.ts
             if p.bat is not None:
                 entry["bat"] = p.bat
+            batch.last_contact[p.w] = (p.ts, entry["bat"])  # a fix later in this batch keeps them (live_entry)
         args, streets = [], {}
         for w, (raw, entry) in current.items():
             status = status_of(batch.now - contact_ts(entry), s.stale_after_s, s.offline_after_s)

@@ -97,7 +97,7 @@ class StoreLive(BatchStage):
             row, street = rows.get(w, ("", None))
             idx = streets.setdefault(street, len(streets) + 1) if street and row else 0
             made = entries.get(w)
-            entry = dumps(made if made is not None and made["ts"] == p.ts else live_entry(p, by_worker(w))).decode()
+            entry = dumps(made if made is not None and made["ts"] == p.ts else live_entry(p, by_worker(w), batch.last_contact.get(w))).decode()
             updates.append((w, p.ts, entry, dumps(row).decode() if row else "", idx))
         keys = [self.settings.key("live"), *room_keys(self.settings, list(streets))]
         self.script(keys=keys, args=[dumps(updates)], client=batch.pipe)

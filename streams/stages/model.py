@@ -73,6 +73,7 @@ class Batch:
         self.raw_state: dict[str, bytes] = {}  # the stored live values as read, for compare-and-set writes
         self.entries: dict[str, dict] = {}  # worker → the live entry of its newest fix (PushChanges → StoreLive)
         self.contacts = 0  # heartbeats applied (they leave the batch after RecordContact)
+        self.last_contact: dict[str, tuple[float, float | None]] = {}  # worker → (newest heartbeat ts, its battery)
         self.dropped: Counter[str] = Counter()
         self.dead: list[tuple[Ping, str, str]] = []  # (ping, stage, reason)
         self.alerts: list[dict] = []

@@ -24,6 +24,10 @@ def _whole(x):
     return None if x is None else int(round(x))
 
 
+def _seconds(x):
+    return None if x is None else int(x)  # whole seconds, truncated (as the fix's second is named everywhere)
+
+
 def _flag(x) -> int:
     return 1 if x else 0
 
@@ -33,7 +37,7 @@ def _degrees(x):
 
 
 # How each field travels (smaller rows: the wall screen receives every worker's changes several times a second).
-_ENCODE = {"lon": _round(6), "lat": _round(6), "ts": _whole, "moving": _flag, "idle": _flag, "sos": _flag,
+_ENCODE = {"lon": _round(6), "lat": _round(6), "ts": _seconds, "moving": _flag, "idle": _flag, "sos": _flag,
            "outside": _flag, "spd": _round(1), "bat": _whole, "acc": _whole, "hdg": _degrees}  # fmt: skip
 _PLAN = [(name, _ENCODE.get(name)) for name in POSITION_FIELDS]
 
@@ -45,11 +49,11 @@ def position_row(entry: Mapping) -> list:
 
 class PushChanges(BatchStage):
     def handle_batch(self, pings, batch: Batch) -> None:
-        by_worker = batch.roster.by_worker
+        by_worker, contacts = batch.roster.by_worker, batch.last_contact
         for p in pings:
             if p.late:
                 continue
             worker = by_worker(p.w)
-            entry = live_entry(p, worker)
+            entry = live_entry(p, worker, contacts.get(p.w))
             batch.entries[p.w] = entry
             batch.rows[p.w] = (position_row(entry), entry["street"])

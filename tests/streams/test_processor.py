@@ -210,3 +210,56 @@ def test_snapshot_lists_never_seen_workers_as_offline_and_scopes_by_street(clien
     assert snap and {x["street"] for x in snap} == {street}
     assert all(x["status"] == "offline" and x["lon"] is None for x in snap)
     assert len(LiveReader(client, roster, settings).snapshot()) == len(roster)
+
+
+def test_positions_rows_carry_every_field_the_screens_show(client, proc, roster, settings, emitter):
+    from streams.contract import POSITION_FIELDS, SNAPSHOT_FIELDS
+
+    w = roster.workers[0]
+    ts = time.time()
+    RedisPingSink(client, settings).write([fix(w.worker_id, ts, spd=4.26, bat=77.6, acc=8.4, hdg=359.7, sos=True,
+                                               lon=LON + 0.01)])  # fmt: skip  (east of home: outside own grid)
+    proc.process_once(block_ms=10)
+    (msg,) = [d for e, d, room in emitter.sent if e == "positions" and room == "district"]
+    assert msg["f"] == POSITION_FIELDS
+    row = dict(zip(msg["f"], msg["rows"][0], strict=True))
+    assert row["lon"] == pytest.approx(LON + 0.01)
+    assert row == {"id": w.worker_id, "lon": row["lon"], "lat": LAT, "status": "online", "moving": 1,
+                   "grid": row["grid"], "ts": int(ts), "idle": 0, "spd": 4.3, "bat": 78, "sos": 1, "acc": 8,
+                   "hdg": 0, "outside": 1}  # fmt: skip
+    assert row["grid"] and row["grid"] != w.home_grid
+    snap = {x["id"]: x for x in LiveReader(client, roster, settings).snapshot()}[w.worker_id]
+    assert set(SNAPSHOT_FIELDS) <= set(snap)
+    assert (snap["acc"], snap["hdg"], snap["spd"], snap["bat"], snap["sos"]) == (8.4, 359.7, 4.26, 77.6, True)
+
+
+def test_sweep_rows_have_the_same_fields(client, roster, settings):
+    from streams.contract import POSITION_FIELDS
+
+    w = roster.workers[0].worker_id
+    now = time.time()
+    client.hset(settings.key("live"), w, orjson.dumps({"ts": now - 900, "id": w, "lon": LON, "lat": LAT,
+                                                       "status": "online", "bat": 50, "acc": 3, "hdg": 90}))
+    Sweeper(client, settings, roster).sweep(now)
+    row = orjson.loads(client.hget(settings.key("dirty", "district"), w))
+    assert len(row) == len(POSITION_FIELDS)
+    got = dict(zip(POSITION_FIELDS, row, strict=True))
+    assert (got["status"], got["bat"], got["acc"], got["hdg"]) == ("offline", 50, 3, 90)
+
+
+def test_idle_consumers_with_nothing_pending_are_forgotten(client, roster, settings):
+    from streams.pingstream import RedisPingSource
+
+    RedisPingSink(client, settings).write([fix(roster.workers[0].worker_id, time.time())])
+    done, busy, me = (RedisPingSource(client, settings, n) for n in ("done", "busy", "me"))
+    me.ensure_group()
+    (entry,) = busy.read(block_ms=5)  # "busy" holds a pending entry
+    done.read(block_ms=5)  # "done" exists, with nothing pending
+    me.read(block_ms=5)
+    time.sleep(0.15)
+    assert me.forget_idle_consumers(idle_s=0.1) == ["done"]
+    names = {c["name"] for c in client.xinfo_consumers(settings.key("pings"), settings.key("processors"))}
+    assert names == {b"busy", b"me"} or names == {"busy", "me"}
+    client.xack(settings.key("pings"), settings.key("processors"), entry[0])  # its entry claimed and done
+    assert me.forget_idle_consumers(idle_s=0.1) == ["busy"]
+    assert me.forget_idle_consumers(idle_s=0) == []  # 0: never
