@@ -32,7 +32,7 @@ EV_ERROR = "error"
 EV_SUBSCRIBE = "subscribe"  # browser → server: {"street": code | None}
 
 # positions row: one worker's newest live state, every field a screen shows (streams.stages.push.position_row
-# builds it from this list): fix lon/lat (WGS-84, 6 decimals), status, moving 1/0, grid code, fix ts (unix s),
+# builds it from this list): fix lon/lat (WGS-84, 5 decimals ≈ 1 m), status, moving 1/0, grid code, fix ts (unix s),
 # idle 1/0, spd (km/h, 1 decimal), bat (%, integer), sos 1/0, acc (accuracy radius, m, integer), hdg (heading,
 # degrees 0-359, integer), outside (own grid) 1/0; null where unknown.
 POSITION_FIELDS = ["id", "lon", "lat", "status", "moving", "grid", "ts", "idle", "spd", "bat", "sos", "acc", "hdg",
