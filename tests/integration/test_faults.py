@@ -103,6 +103,13 @@ def stored_members(client, prefix: str) -> list[bytes]:
     return out
 
 
+def pending_of(client, s, consumer: str) -> int:
+    for c in client.xinfo_consumers(s.key("pings"), s.key("processors")):
+        if c["name"] in (consumer, consumer.encode()):
+            return int(c["pending"])
+    return 0
+
+
 def wait_for(predicate, timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -143,11 +150,12 @@ def test_kill_9_of_a_processor_under_load_loses_and_doubles_nothing(district_fil
                                   "acc": None, "spd": None, "hdg": None, "bat": None, "sos": False, "src": "batch"})
                     expected.add(member(base + k, lon, lat))
             sink.write(batch)
-            if not killed and time.monotonic() > t_end - 4:
-                victim.kill9()
-                killed = True
+            if not killed and time.monotonic() > t_end - 4 and pending_of(client, s, "victim") > 0:
+                victim.kill9()  # mid-batch: it holds entries it read and never acknowledged
+                killed = pending_of(client, s, "victim")
             time.sleep(0.05)
         total = len(expected)
+        assert killed, "the victim never held pending entries to kill it with"
 
         def done() -> bool:
             pending = client.xpending(s.key("pings"), s.key("processors"))["pending"]
