@@ -12,7 +12,9 @@ Rooms::
 Messages (server → browser)::
 
     snapshot   {t, street, f: SNAPSHOT_FIELDS, rows}    every worker in scope, on connect and on subscribe
-    positions  {t, f: POSITION_FIELDS, rows}            only the workers whose live fix changed
+    positions  {t, f: POSITION_FIELDS, rows}            only the workers whose live state changed (a fix, a
+                                                        heartbeat, the status sweep); t = Redis ms; at most
+                                                        push_max_per_s a second per room
     alerts     [{kind, w, name, grid, street, ts, message}, ...]
     tickets    {t, f: TICKET_FIELDS, rows}              ticket events from the ticket store's outbox
     error      {error, message}

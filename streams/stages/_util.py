@@ -83,8 +83,5 @@ def live_entry(ping, worker, contact: tuple[float, float | None] | None = None) 
 
 def distances_m(pings, others) -> np.ndarray:
     """Metres from each ping to its partner in ``others`` (same length), by geo's haversine, in one call."""
-    n = len(pings)
-    a = np.empty((n, 4), dtype=np.float64)
-    for i, (p, o) in enumerate(zip(pings, others, strict=True)):
-        a[i] = (p.lon, p.lat, o.lon, o.lat)
+    a = np.array([(p.lon, p.lat, o.lon, o.lat) for p, o in zip(pings, others, strict=True)], dtype=np.float64)
     return haversine_m(a[:, 0], a[:, 1], a[:, 2], a[:, 3])

@@ -49,7 +49,8 @@ class Ping:
         p.w, p.lon, p.lat, p.ts = entry["id"], entry["lon"], entry["lat"], entry["ts"]
         p.grid, p.street, p.status = entry.get("grid"), entry.get("street"), entry.get("status", "online")
         p.moving, p.sos, p.outside = bool(entry.get("moving")), bool(entry.get("sos")), bool(entry.get("outside"))
-        p.spd, p.bat, p.acc, p.hdg, p.seen = (entry.get(k) for k in ("spd", "bat", "acc", "hdg", "seen"))
+        get = entry.get
+        p.spd, p.bat, p.acc, p.hdg, p.seen = get("spd"), get("bat"), get("acc"), get("hdg"), get("seen")
         p.outside_since, p.outside_alerted = entry.get("_os"), bool(entry.get("_oa"))
         p.still_since, p.idle = entry.get("_ss"), bool(entry.get("idle"))
         p.alive = False  # never processed again
