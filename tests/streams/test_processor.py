@@ -263,3 +263,30 @@ def test_idle_consumers_with_nothing_pending_are_forgotten(client, roster, setti
     client.xack(settings.key("pings"), settings.key("processors"), entry[0])  # its entry claimed and done
     assert me.forget_idle_consumers(idle_s=0.1) == ["busy"]
     assert me.forget_idle_consumers(idle_s=0) == []  # 0: never
+
+
+def test_sweep_ages_a_worker_known_only_from_heartbeats(client, roster, settings):
+    w = roster.workers[0].worker_id
+    now = time.time()
+    client.hset(settings.key("live"), w, orjson.dumps({"ts": None, "id": w, "lon": None, "lat": None,
+                                                       "status": "online", "seen": now - 900, "bat": 40}))
+    Sweeper(client, settings, roster).sweep(now)
+    entry = orjson.loads(client.hget(settings.key("live"), w))
+    assert entry["status"] == "offline" and entry["ts"] is None and entry["bat"] == 40
+    snap = {x["id"]: x for x in LiveReader(client, roster, settings).snapshot(now=now)}[w]
+    assert snap["status"] == "offline" and snap["seen"] == now - 900 and snap["lon"] is None
+
+
+def test_first_fix_after_heartbeats_replaces_the_contact_only_entry(client, proc, roster, settings):
+    w = roster.workers[0]
+    now = time.time()
+    RedisPingSink(client, settings).write([{"k": "contact", "w": w.worker_id, "d": w.device_id, "ts": now - 10,
+                                            "rx": now, "bat": 55.0, "src": "osmand"}])  # fmt: skip
+    drain(proc)
+    assert orjson.loads(client.hget(settings.key("live"), w.worker_id))["ts"] is None
+    RedisPingSink(client, settings).write([fix(w.worker_id, now - 5, bat=54.0)])
+    drain(proc)
+    entry = orjson.loads(client.hget(settings.key("live"), w.worker_id))
+    assert (entry["ts"], entry["lon"], entry["bat"], entry["seen"]) == (now - 5, LON, 54.0, now - 5)
+    assert int(client.hget(settings.key("stats"), "contacts")) == 1
+    assert int(client.hget(settings.key("stats"), "processed")) == 1
