@@ -183,7 +183,7 @@ def parse_json(body, now: float) -> dict:
         "spd": _unknown_if_negative(_num(coords, "speed", scale=MS_KMH)),
         "hdg": _unknown_if_negative(_num(coords, "heading")),
         "bat": bat,
-        "sos": _sos(alarm) or _sos(event) or loc.get("sos") is True or body.get("sos") is True,
+        "sos": _sos(alarm) or _sos(event) or _truthy(loc.get("sos", "")) or _truthy(body.get("sos", "")),
     }
 
 

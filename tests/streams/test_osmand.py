@@ -117,3 +117,44 @@ def test_malformed_json(body, code):
     with pytest.raises(ProtocolError) as e:
         parse_json(body, NOW)
     assert e.value.code == code
+
+
+@pytest.mark.parametrize(("location", "sos"), [
+    ({"alarm": "sos"}, True),
+    ({"extras": {"alarm": "sos"}}, True),
+    ({"alarm": "general", "extras": {"alarm": "sos"}}, False),  # Traccar: location.alarm wins over extras
+    ({"event": "sos"}, True),
+    ({"sos": 1}, True),
+    ({"extras": {}}, False),
+])  # fmt: skip
+def test_json_sos_sources(location, sos):
+    body = {"device_id": "d", "location": {"coords": {"latitude": 1, "longitude": 2}, **location}}
+    assert parse_json(body, NOW)["sos"] is sos
+
+
+@pytest.mark.parametrize("params", [
+    {"id": "123456", "timestamp": "1377177267", "batt": "87", "charge": "true"},
+    {"id": "123456", "timestamp": "1377177267", "cell": "257,02,16,2224", "wifi": "00-14-22-01-23-45,-80"},
+])  # fmt: skip
+def test_query_without_position_is_a_contact(params):
+    got = parse_query(params, NOW)
+    assert got["k"] == "contact" and got["d"] == "123456" and got["ts"] == 1377177267.0
+    assert "lon" not in got and got["bat"] == (87.0 if "batt" in params else None)
+
+
+def test_json_location_without_coords_is_a_contact_with_the_battery():
+    body = {"device_id": "d", "location": {"timestamp": "2024-05-01T00:00:00Z", "battery": {"level": 0.5}}}
+    assert parse_json(body, NOW) == {"k": "contact", "d": "d", "ts": T, "bat": 50.0}
+
+
+@pytest.mark.parametrize(("fix", "dropped"), [
+    ({"bat": 500.0, "hdg": 720.0, "spd": -1.0, "acc": 5.0}, ["bat", "hdg", "spd"]),
+    ({"bat": 100.0, "hdg": 359.9, "spd": 400.0, "acc": 0.0}, []),
+    ({"bat": None, "hdg": None, "spd": None, "acc": None}, []),
+])  # fmt: skip
+def test_out_of_range_readings_are_dropped(fix, dropped):
+    from streams.osmand import drop_bad_readings
+
+    got = dict(fix)
+    assert drop_bad_readings(got) == dropped
+    assert all(got[k] is None for k in dropped) and all(got[k] == fix[k] for k in fix if k not in dropped)
