@@ -15,8 +15,7 @@ import orjson
 
 from streams.contract import SNAPSHOT_FIELDS
 from streams.patrol import read_patrol
-from streams.stages._util import contact_ts
-from streams.stages.status import status_of
+from streams.stages._util import contact_ts, status_of
 
 PUBLIC_FIELDS = (*SNAPSHOT_FIELDS, "home")
 

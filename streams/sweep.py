@@ -12,11 +12,9 @@ import time
 
 import orjson
 
-from streams.stages._util import REPLACE_LIVE, contact_ts, room_keys
+from streams.stages._util import REPLACE_LIVE, contact_ts, position_row, room_keys, status_of
 from streams.stages.alerts import make_alert, queue_alerts
 from streams.stages.model import Batch, Ping
-from streams.stages.push import position_row
-from streams.stages.status import status_of
 
 log = logging.getLogger(__name__)
 

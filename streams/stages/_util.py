@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from geo.measure import haversine_m
-from streams.contract import rooms_of
+from streams.contract import POSITION_FIELDS, rooms_of
 
 # KEYS[1] live hash, KEYS[2] dirty hash of room "district", KEYS[3..] dirty hashes of street rooms.
 # ARGV quintuples (worker, expected current json or "" for none, new json, row json, street room index).
@@ -31,6 +31,45 @@ for i = 1, #ARGV, 5 do
 end
 return n
 """
+
+
+# How each field travels (small rows: the wall screen gets every worker's change several times a second); the
+# rest go as stored.  The row builder is generated from POSITION_FIELDS once, as one list display: it runs for
+# every fix, and a loop over per-field functions costs several times more.
+_ENCODE = {
+    "lon": "None if (v := e.get('{n}')) is None else round(v, 5)",  # WGS-84, ~1 m: finer than any phone fix
+    "lat": "None if (v := e.get('{n}')) is None else round(v, 5)",
+    "ts": "None if (v := e.get('{n}')) is None else int(v)",  # whole seconds, truncated (the fix's second)
+    "spd": "None if (v := e.get('{n}')) is None else round(v, 1)",  # km/h
+    "bat": "None if (v := e.get('{n}')) is None else round(v)",  # %
+    "acc": "None if (v := e.get('{n}')) is None else round(v)",  # m
+    "hdg": "None if (v := e.get('{n}')) is None else round(v) % 360",  # degrees
+    "moving": "1 if e.get('{n}') else 0",
+    "idle": "1 if e.get('{n}') else 0",
+    "sos": "1 if e.get('{n}') else 0",
+    "outside": "1 if e.get('{n}') else 0",
+}
+
+
+def _compile_row_builder():
+    items = ", ".join(f"({_ENCODE.get(n, 'e.get({n!r})').format(n=n)})" for n in POSITION_FIELDS)
+    namespace: dict = {}
+    exec(f"def position_row(e):\n    return [{items}]\n", namespace)  # noqa: S102 - our own constant text
+    fn = namespace["position_row"]
+    fn.__doc__ = "The ``positions`` row of a live entry (the dict :func:`live_entry` makes)."
+    return fn
+
+
+position_row = _compile_row_builder()
+
+
+def status_of(age_s: float, stale_after_s: float, offline_after_s: float) -> str:
+    """``online`` below ``stale_after_s`` of silence, ``offline`` from ``offline_after_s``, ``stale`` between."""
+    if offline_after_s and age_s >= offline_after_s:
+        return "offline"
+    if stale_after_s and age_s >= stale_after_s:
+        return "stale"
+    return "online"
 
 
 def room_keys(settings, streets: list[str]) -> list[str]:

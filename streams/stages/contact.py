@@ -13,10 +13,8 @@ from __future__ import annotations
 import orjson
 
 from streams.stages import BatchStage
-from streams.stages._util import REPLACE_LIVE, contact_ts, room_keys
+from streams.stages._util import REPLACE_LIVE, contact_ts, position_row, room_keys, status_of
 from streams.stages.model import CONTACT, Batch
-from streams.stages.push import position_row
-from streams.stages.status import status_of
 
 
 def _blank_entry(w: str, worker) -> dict:
