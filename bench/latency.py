@@ -8,10 +8,11 @@ Runs, each for a bounded time:
 The web process and the processor run as subprocesses (this script re-invoked with ``--role``), the simulator and
 the Socket.IO client run here. Latency of a fix = receive time of the first ``positions`` row carrying it − the
 time its POST started (rows carry the fix's whole-second ``ts``; each worker pings at most once a second, so
-(worker, ts) names one fix). ``positions`` are coalesced to one message per second per room, so about 0.5 s of
-every figure is that deliberate wait.
+(worker, ts) names one fix). ``positions`` go out when a room's push window closes (``GRIDPULSE_PUSH_WINDOW_S``,
+0.2 s, at most ``GRIDPULSE_PUSH_MAX_PER_S`` messages a second), so about 0.1 s of every figure is that deliberate
+wait.
 
-    .venv/bin/python bench/latency.py [--seconds 20] [--processors 1] [--skip-city]
+    .venv/bin/python bench/latency.py [--seconds 20] [--processors 1] [--skip-city | --skip-district]
 
 Uses GRIDPULSE_REDIS_URL or redis://127.0.0.1:6379/0 with a random key prefix (deleted at the end).
 """
@@ -223,6 +224,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20.0, help="measured seconds per load (after 5 s warm-up)")
     ap.add_argument("--processors", type=int, default=1)
     ap.add_argument("--skip-city", action="store_true")
+    ap.add_argument("--skip-district", action="store_true")
     args = ap.parse_args()
     if args.role == "web":
         return role_web(args)
@@ -242,7 +244,7 @@ def main() -> None:
     try:
         base = baseline_pubsub(args.redis_url, args.prefix)
         print(f"\nbaseline  Redis PUBLISH→SUBSCRIBE round trip:  {_pct(base)}")
-        runs = [("district", district.workers, None)]
+        runs = [] if args.skip_district else [("district", district.workers, None)]
         if not args.skip_city:
             city = _city_roster(district, 20_000)
             path = var_dir() / "bench" / "roster-20000.csv"

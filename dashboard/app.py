@@ -127,7 +127,9 @@ def create_app(
         from streams.ingest import make_ingest_blueprint
 
         server.register_blueprint(make_ingest_blueprint(redis_client=redis_client, roster=roster, settings=settings))
-    server.register_blueprint(make_live_blueprint(tokens=tokens, reader=reader, roster=roster, metrics_registry=registry))
+    server.register_blueprint(make_live_blueprint(tokens=tokens, reader=reader, roster=roster, metrics_registry=registry,
+                                                  retry_after_s=getattr(settings, "retry_after_s", 5),
+                                                  metrics_allow=web_settings.metrics_networks))
     _add_health(server, redis_client)
     openapi.register(server)
 

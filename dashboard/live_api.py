@@ -4,21 +4,28 @@
 ``GET /api/v1/workers``                               the roster (admin)
 ``GET /api/v1/workers/<id>/track?date=YYYY-MM-DD``    one worker's daily track, GeoJSON with timestamps
 ``GET /api/v1/patrol?date=YYYY-MM-DD[&street=CODE]``  per-grid and per-worker patrol figures
-``GET /metrics``                                      Prometheus text (P's registry)
+``GET /metrics``                                      Prometheus text: admin token, or a client address in
+                                                      ``GRIDPULSE_METRICS_ALLOW`` (e.g. ``127.0.0.1/32,10.0.0.0/8``)
 
-Errors are JSON ``{"error": code, "message": sentence}`` with 400/401/403/404.
+Errors are JSON ``{"error": code, "message": sentence}`` with 400/401/403/404, and 503 with ``Retry-After`` while
+Redis (the live state) cannot be reached.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+import logging
 from zoneinfo import ZoneInfo
 
+import redis
 from flask import Blueprint, Response, jsonify, request
 
 from dashboard.auth import Principal, TokenRegistry
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+log = logging.getLogger(__name__)
+_UNAVAILABLE = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
 
 
 class ApiError(Exception):
@@ -27,12 +34,24 @@ class ApiError(Exception):
         self.status, self.error, self.message = status, error, message
 
 
-def make_live_blueprint(*, tokens: TokenRegistry, reader, roster, metrics_registry=None) -> Blueprint:
+def make_live_blueprint(*, tokens: TokenRegistry, reader, roster, metrics_registry=None, retry_after_s: int = 5,
+                        metrics_allow=()) -> Blueprint:
+    """``metrics_allow``: networks (``ipaddress`` networks or strings) whose clients may read ``/metrics``
+    without a token; everyone else needs the admin token."""
     bp = Blueprint("live_api", __name__)
+    allowed = [ipaddress.ip_network(n, strict=False) if isinstance(n, str) else n for n in metrics_allow]
 
     @bp.errorhandler(ApiError)
     def _api_error(exc: ApiError):
         return jsonify({"error": exc.error, "message": exc.message}), exc.status
+
+    @bp.errorhandler(redis.ConnectionError)
+    @bp.errorhandler(redis.TimeoutError)
+    @bp.errorhandler(redis.BusyLoadingError)
+    def _unavailable(exc):
+        log.warning("live API: Redis unreachable, answering 503: %s", exc)
+        body = {"error": "unavailable", "message": "实时数据暂不可用，请稍后重试 (live state unreachable; retry later)"}
+        return jsonify(body), 503, {"Retry-After": str(retry_after_s)}
 
     def principal() -> Principal:
         found = tokens.authenticate(request)
@@ -77,10 +96,24 @@ def make_live_blueprint(*, tokens: TokenRegistry, reader, roster, metrics_regist
         day = _date_arg().isoformat()  # the local (Asia/Shanghai) day, as the track and patrol keys spell it
         return jsonify({"date": day, "street": street, **reader.patrol(day, street)})
 
+    def may_read_metrics() -> bool:
+        if allowed and request.remote_addr:
+            try:
+                addr = ipaddress.ip_address(request.remote_addr)
+            except ValueError:
+                addr = None
+            if addr is not None and any(addr in net for net in allowed):
+                return True
+        p = tokens.authenticate(request)
+        return p is not None and p.is_admin
+
     @bp.get("/metrics")
     def metrics():
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+        if not may_read_metrics():
+            raise ApiError(401, "unauthorized", "指标需要管理员令牌或受信任的网络 (metrics need the admin token or an "
+                                                "address in GRIDPULSE_METRICS_ALLOW)")
         registry = metrics_registry
         if registry is None:
             from streams.metrics import REGISTRY as registry

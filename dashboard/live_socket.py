@@ -43,6 +43,10 @@ class LiveNamespace(Namespace):
         return len(self._clients)
 
     def on_connect(self, auth=None):
+        with self._lock:
+            known = request.sid in self._clients
+        if known:  # an ordinary event named "connect" from a connected client: not a connection
+            return
         auth = auth if isinstance(auth, dict) else {}
         principal = self.tokens.principal(auth.get("token"))
         if principal is None:
@@ -58,6 +62,10 @@ class LiveNamespace(Namespace):
         self._send_snapshot(sid, street)
 
     def on_disconnect(self, reason=None):
+        # python-socketio routes a client's ordinary event named "disconnect" here too (on_<event>); a real
+        # disconnect has already marked the client as leaving, an event has not: ignore it, stay counted.
+        if self.socketio.server.manager.is_connected(request.sid, self.namespace):
+            return
         with self._lock:
             gone = self._clients.pop(request.sid, None)
         if gone is not None and self.connected_gauge is not None:

@@ -20,6 +20,9 @@ class WebSettings:
     polygon_tolerance_deg  simplification of drawn grid outlines (1e-5° ≈ 1 m)
     wall_refresh_s  ``GRIDPULSE_WALL_REFRESH_S``: how often the wall screen re-reads its ticket panels (seconds;
                     ticket events move the heat and the feed at once, this is for the counts and rates)
+    metrics_allow   ``GRIDPULSE_METRICS_ALLOW``: comma-separated networks (``127.0.0.1/32,10.0.0.0/8``) whose
+                    clients read ``/metrics`` without a token; empty = the admin token only.  The address is the
+                    TCP peer's: behind a proxy, allow the proxy only if it limits who reaches ``/metrics``
     """
 
     tile_url: str = ""
@@ -28,6 +31,7 @@ class WebSettings:
     polygon_tolerance_deg: float = 1e-5
     language: str = "zh-CN"
     wall_refresh_s: float = 15.0
+    metrics_allow: str = ""
 
     def __post_init__(self):
         if self.tile_crs not in TILE_CRS:
@@ -38,6 +42,22 @@ class WebSettings:
             raise ValueError(f"GRIDPULSE_WALL_REFRESH_S must be between 1 and 3600 seconds, got {self.wall_refresh_s}")
         if self.polygon_tolerance_deg < 0:
             raise ValueError("polygon_tolerance_deg must be ≥ 0")
+        self.metrics_networks  # noqa: B018 - validated at start-up, not at the first scrape
+
+    @property
+    def metrics_networks(self) -> list:
+        """``metrics_allow`` as ``ipaddress`` networks."""
+        import ipaddress
+
+        nets = []
+        for part in (p.strip() for p in self.metrics_allow.split(",")):
+            if not part:
+                continue
+            try:
+                nets.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                raise ValueError(f"GRIDPULSE_METRICS_ALLOW: {part!r} is not a network like 127.0.0.1/32") from None
+        return nets
 
     @property
     def draw_gcj02(self) -> bool:

@@ -12,7 +12,9 @@ Rooms::
 Messages (server → browser)::
 
     snapshot   {t, street, f: SNAPSHOT_FIELDS, rows}    every worker in scope, on connect and on subscribe
-    positions  {t, f: POSITION_FIELDS, rows}            only the workers whose live fix changed
+    positions  {t, f: POSITION_FIELDS, rows}            only the workers whose live state changed (a fix, a
+                                                        heartbeat, the status sweep); t = Redis ms; at most
+                                                        push_max_per_s a second per room
     alerts     [{kind, w, name, grid, street, ts, message}, ...]
     tickets    {t, f: TICKET_FIELDS, rows}              ticket events from the ticket store's outbox
     error      {error, message}
@@ -31,11 +33,16 @@ EV_TICKETS = "tickets"
 EV_ERROR = "error"
 EV_SUBSCRIBE = "subscribe"  # browser → server: {"street": code | None}
 
-# positions row: one worker's newest live fix (streams.stages.push.position_row builds it)
-POSITION_FIELDS = ["id", "lon", "lat", "status", "moving", "grid", "ts", "idle"]
-# snapshot row: what streams.live.LiveReader.snapshot returns for each worker in scope
+# positions row: one worker's newest live state, every field a screen shows (streams.stages.push.position_row
+# builds it from this list): fix lon/lat (WGS-84, 5 decimals ≈ 1 m), status, moving 1/0, grid code, fix ts (unix s),
+# idle 1/0, spd (km/h, 1 decimal), bat (%, integer), sos 1/0, acc (accuracy radius, m, integer), hdg (heading,
+# degrees 0-359, integer), outside (own grid) 1/0; null where unknown.
+POSITION_FIELDS = ["id", "lon", "lat", "status", "moving", "grid", "ts", "idle", "spd", "bat", "sos", "acc", "hdg",
+                   "outside"]
+# snapshot row: what streams.live.LiveReader.snapshot returns for each worker in scope; ``seen`` is the last
+# contact (a fix or a heartbeat without one, unix s), from which the status is derived
 SNAPSHOT_FIELDS = ["id", "name", "lon", "lat", "status", "moving", "grid", "street", "ts", "outside", "sos", "spd", "bat",
-                   "idle"]
+                   "idle", "acc", "hdg", "seen"]
 # tickets row: one ticket event (dashboard.ticket_push builds it from the outbox stream)
 TICKET_FIELDS = ["id", "no", "event", "state", "light", "lon", "lat", "grid", "street", "category", "ts", "open",
                  "overdue"]

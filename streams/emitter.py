@@ -10,7 +10,7 @@ Namespace, events and rooms: :mod:`streams.contract`.
 from __future__ import annotations
 
 import logging
-import time
+import math
 
 import orjson
 
@@ -26,14 +26,19 @@ from streams.contract import (
 
 log = logging.getLogger(__name__)
 
-# KEYS[1] the room's dirty hash, KEYS[2] the room's lock for this push window; ARGV[1] lock TTL ms.
-# Only the processor whose SET NX wins takes the rows, and takes them atomically with their deletion.
+# KEYS[1] the room's dirty hash, KEYS[2] the room's push lock; ARGV[1] the lock's life in ms (the push period).
+# Only the processor whose SET NX wins takes the rows, atomically with their deletion, and stamps the message
+# with Redis's clock (one clock for every processor).  Replies: nil = nothing to send; an integer = rows are
+# waiting but the room pushed less than a period ago, retry in that many ms; [t ms, rows] = send these.
 FLUSH_ROOM = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return false end
+if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then
+  return math.max(redis.call('PTTL', KEYS[2]), 1)
+end
+local t = redis.call('TIME')
 local rows = redis.call('HVALS', KEYS[1])
 redis.call('DEL', KEYS[1])
-return rows
+return {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), rows}
 """
 
 
@@ -82,33 +87,39 @@ def emit_alerts(emitter, alerts: list[dict]) -> None:
 
 
 class Coalescer:
-    """Sends each room's accumulated rows as one ``positions`` message, at most once per ``push_interval_s``
-    per room across all processors: ``{"t": server ms, "f": POSITION_FIELDS, "rows": [[...], ...]}``."""
+    """Sends each room's changed rows as one ``positions`` message ``{"t": Redis ms, "f": POSITION_FIELDS,
+    "rows": [[...], ...]}`` as soon as the room's push window allows, across all processors.
+
+    A room's first change after a quiet spell goes out on the next :meth:`flush`; later changes wait until
+    ``settings.push_period_s`` (the window, or ``1 / push_max_per_s`` if longer) has passed since the room's last
+    message, whichever processor sent it.  :attr:`wake_in_s` tells the processor loop how soon rows it could not
+    send yet become sendable, so that it does not sleep through the window in a blocking read.
+    """
 
     def __init__(self, client, settings, streets, emitter):
         self.client, self.settings, self.emitter = client, settings, emitter
         self.rooms = rooms_of(streets)
+        self.keys = [[settings.key("dirty", room), settings.key("push", room)] for room in self.rooms]
         self.script = client.register_script(FLUSH_ROOM)
-        self.interval_s = settings.push_interval_s
-        self._last_window = -1
+        self.period_ms = max(1, math.ceil(settings.push_period_s * 1000))
+        self.wake_in_s: float | None = None  # rows wait behind another message's window: retry in this many s
 
-    def flush(self, now: float | None = None) -> int:
-        """Try once per push window; returns the number of ``positions`` messages sent by this process."""
-        now = time.time() if now is None else now
-        window = int(now // self.interval_s)
-        if window == self._last_window:
-            return 0
-        self._last_window = window
-        ttl_ms = int(self.interval_s * 2000) + 1000
+    def flush(self) -> int:
+        """Send every room whose window is open; returns the number of ``positions`` messages sent."""
         pipe = self.client.pipeline(transaction=False)
-        for room in self.rooms:
-            keys = [self.settings.key("dirty", room), self.settings.key("flush", room, str(window))]
-            self.script(keys=keys, args=[ttl_ms], client=pipe)
-        sent = 0
-        for room, rows in zip(self.rooms, pipe.execute(), strict=True):
-            if not rows:
+        for keys in self.keys:
+            self.script(keys=keys, args=[self.period_ms], client=pipe)
+        sent, waits = 0, []
+        for room, reply in zip(self.rooms, pipe.execute(), strict=True):
+            if reply is None:
                 continue
-            payload = {"t": int(now * 1000), "f": POSITION_FIELDS, "rows": [orjson.loads(r) for r in rows]}
+            if isinstance(reply, int):
+                waits.append(reply / 1000)
+                continue
+            t_ms, rows = reply
+            rows = orjson.loads(b"[" + b",".join(rows) + b"]")  # one parse for the room, not one per row
+            payload = {"t": int(t_ms), "f": POSITION_FIELDS, "rows": rows}
             self.emitter.emit(EV_POSITIONS, payload, room)
             sent += 1
+        self.wake_in_s = min(waits) if waits else None
         return sent

@@ -4,9 +4,13 @@ Routes of :func:`make_ingest_blueprint`: ``/ingest/osmand`` (GET query, POST for
 ``POST /api/v1/pings`` (bearer ingest key; see :mod:`streams.schema`).  :func:`make_osmand_app` serves the
 OsmAnd protocol at ``/`` on its own port, so an unmodified phone app pointed at ``http://HOST:5055`` works.
 
-Answers: 200 (OsmAnd accepted, empty body), 202 (batch: accepted count and rejected items), 400 with
-``{"error": code, "message": sentence}`` for bad input, 400 (query/form) or 404 (JSON) for an unknown device as
-Traccar does, 401, 413, and 503 with ``Retry-After`` when Redis is unreachable — never a 500, never a silent drop.
+Answers: 200 (OsmAnd accepted, empty body; a heartbeat with no position is accepted too), 202 (batch: accepted
+count and each rejected item with its index and reason), 400 with ``{"error": code, "message": sentence}`` for
+bad input (out-of-range position, fix time before 2000 or more than ``max_future_s`` ahead), 400 (query/form) or
+404 (JSON) for an unknown device as Traccar does, 401, 413, 415 (batch body not JSON), and 503 with
+``Retry-After`` when Redis is unreachable — never a 500, never a silent drop.  An OsmAnd reading out of range
+(battery 500 %, bearing 720°) is dropped from the ping and counted (``gridpulse_readings_dropped``); every
+refusal is counted by reason (``gridpulse_pings_rejected``).
 """
 
 from __future__ import annotations
@@ -21,10 +25,10 @@ from flask import Blueprint, Flask, Response, request
 from pydantic import ValidationError
 
 from streams import metrics
-from streams.osmand import ProtocolError, parse_json, parse_query
+from streams.osmand import ProtocolError, drop_bad_readings, parse_json, parse_query
 from streams.pingstream import RedisPingSink
 from streams.roster import Roster
-from streams.schema import PingIn, fix_time, validation_reason
+from streams.schema import PingIn, check_fix_time, fix_time, validation_reason
 from streams.settings import StreamSettings
 
 log = logging.getLogger(__name__)
@@ -33,6 +37,10 @@ _UNAVAILABLE = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingErro
 
 def _json(status: int, body, headers: dict | None = None) -> Response:
     return Response(orjson.dumps(body), status=status, mimetype="application/json", headers=headers)
+
+
+def _is_json(mimetype: str) -> bool:
+    return mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))
 
 
 def _error(status: int, code: str, message: str, headers: dict | None = None) -> Response:
@@ -75,6 +83,10 @@ class _Ingest:
         worker = self.roster.by_device(fix["d"])
         if worker is None:  # Traccar: 400 for query/form, 404 for JSON
             return _error(404 if is_json else 400, "unknown_device", f"device {fix['d']!r} is not on the roster")
+        if (bad_time := check_fix_time(fix["ts"], now, self.settings.max_future_s)) is not None:
+            return _error(400, *bad_time)
+        for field in drop_bad_readings(fix):
+            metrics.READINGS_DROPPED.labels(field).inc()
         fix["w"], fix["rx"], fix["src"] = worker.worker_id, now, "osmand"
         if (failed := self._write([fix])) is not None:
             return failed
@@ -87,6 +99,9 @@ class _Ingest:
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
         if not key or not hmac.compare_digest(token.encode(), key.encode()):
             return _error(401, "unauthorized", "send Authorization: Bearer <ingest key>")
+        if not _is_json(request.mimetype):
+            return _error(415, "unsupported_media_type",
+                          f"the body must be JSON sent as Content-Type: application/json, not {request.mimetype or 'none'!r}")
         limit = self.settings.batch_max_bytes
         if request.content_length is not None and request.content_length > limit:
             return _error(413, "too_large", f"the body is larger than {limit} bytes")
@@ -129,6 +144,8 @@ class _Ingest:
             ts = fix_time(p.ts)
         except ValueError as e:
             return None, ("bad_ts", str(e))
+        if (bad_time := check_fix_time(ts, now, self.settings.max_future_s)) is not None:
+            return None, bad_time
         worker = self.roster.by_worker(p.worker_id) if p.worker_id else self.roster.by_device(p.device_id)
         if worker is None:
             who = f"worker {p.worker_id!r}" if p.worker_id else f"device {p.device_id!r}"

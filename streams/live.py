@@ -13,11 +13,11 @@ import time
 
 import orjson
 
+from streams.contract import SNAPSHOT_FIELDS
 from streams.patrol import read_patrol
-from streams.stages.status import status_of
+from streams.stages._util import contact_ts, status_of
 
-PUBLIC_FIELDS = ("id", "name", "lon", "lat", "grid", "street", "home", "status", "moving", "ts", "spd", "bat",
-                 "outside", "sos", "idle")  # fmt: skip
+PUBLIC_FIELDS = (*SNAPSHOT_FIELDS, "home")
 
 
 class LiveReader:
@@ -27,8 +27,9 @@ class LiveReader:
     def snapshot(self, street_code: str | None = None, now: float | None = None) -> list[dict]:
         """Every roster worker in scope (a street, or all), in roster order, with the contract's live fields.
 
-        A worker never seen has status ``offline`` and ``lon``/``lat``/``ts`` null.  The status is re-derived
-        from the fix age at read time, so a reader between two sweeps never shows a silent worker online.
+        A worker never seen has status ``offline`` and ``lon``/``lat``/``ts`` null (so has one known only from
+        heartbeats, except for ``seen``, ``bat`` and its status).  The status is re-derived from the age of the
+        last contact at read time, so a reader between two sweeps never shows a silent worker online.
         """
         s = self.settings
         now = time.time() if now is None else now
@@ -40,15 +41,14 @@ class LiveReader:
         for w, raw in zip(workers, raws, strict=True):
             entry = _decode(raw)
             if entry is None:
-                out.append(
-                    {"id": w.worker_id, "name": w.name, "lon": None, "lat": None, "grid": None,
-                     "street": w.street_code, "home": w.home_grid, "status": "offline", "moving": False,
-                     "ts": None, "spd": None, "bat": None, "outside": False, "sos": False}
-                )  # fmt: skip
+                item = dict.fromkeys(PUBLIC_FIELDS)
+                item.update(id=w.worker_id, name=w.name, street=w.street_code, home=w.home_grid, status="offline",
+                            moving=False, outside=False, sos=False, idle=False)
+                out.append(item)
                 continue
             item = {k: entry.get(k) for k in PUBLIC_FIELDS}
             item["name"], item["street"], item["home"] = w.name, w.street_code, w.home_grid
-            item["status"] = status_of(now - float(entry["ts"]), s.stale_after_s, s.offline_after_s)
+            item["status"] = status_of(now - float(contact_ts(entry)), s.stale_after_s, s.offline_after_s)
             if item["status"] != "online":
                 item["moving"] = False
             out.append(item)
@@ -89,4 +89,6 @@ def _decode(raw) -> dict | None:
         entry = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return None
-    return entry if isinstance(entry, dict) and "ts" in entry else None
+    if not isinstance(entry, dict) or contact_ts(entry) is None:
+        return None
+    return entry

@@ -31,10 +31,17 @@ PROCESSING_LATENCY = Histogram(
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
     registry=REGISTRY,
 )
+READINGS_DROPPED = Counter(
+    "gridpulse_readings_dropped",
+    "Device readings out of range (battery, heading, speed, accuracy) dropped from an accepted OsmAnd ping",
+    ["field"],
+    registry=REGISTRY,
+)
 CONNECTED_CLIENTS = Gauge("gridpulse_connected_clients", "Socket.IO clients connected to /live", registry=REGISTRY)
 
 # Field names of the {p}:stats hash, written by processors with HINCRBY once per batch.
 STAT_PROCESSED = "processed"
+STAT_CONTACTS = "contacts"  # heartbeats without a position, applied to the last contact and battery
 STAT_DROPPED = "dropped:"  # + rule
 STAT_DEAD = "dead:"  # + stage
 
@@ -55,17 +62,20 @@ class RedisStatsCollector:
             log.warning("metrics: cannot read stats from Redis: %s", e)
             return
         processed = CounterMetricFamily("gridpulse_pings_processed", "Pings through the last stage, all processors")
+        contacts = CounterMetricFamily("gridpulse_contacts_processed", "Heartbeats without a position applied")
         dropped = CounterMetricFamily("gridpulse_pings_dropped", "Pings dropped by a filter, by rule", labels=["rule"])
         dead = CounterMetricFamily("gridpulse_pings_dead_lettered", "Pings dead-lettered, by stage", labels=["stage"])
         for raw_key, raw_val in stats.items():
             key, value = raw_key.decode(), float(raw_val)
             if key == STAT_PROCESSED:
                 processed.add_metric([], value)
+            elif key == STAT_CONTACTS:
+                contacts.add_metric([], value)
             elif key.startswith(STAT_DROPPED):
                 dropped.add_metric([key[len(STAT_DROPPED) :]], value)
             elif key.startswith(STAT_DEAD):
                 dead.add_metric([key[len(STAT_DEAD) :]], value)
-        yield from (processed, dropped, dead)
+        yield from (processed, contacts, dropped, dead)
         if lag is not None:
             yield GaugeMetricFamily("gridpulse_stream_lag", "Ping stream entries not yet processed", value=lag)
 

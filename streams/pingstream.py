@@ -2,11 +2,16 @@
 
 ``{p}:pings`` entries have one field ``p``: the orjson bytes of a normalized ping (see ``streams/CONTRACT.md``).
 Dead letters go to ``{p}:dead`` with the original ``p``, the stream ``id``, the ``stage`` and the ``reason``.
+
+Only the processors read the stream (tracks, live state and patrol figures are kept in their own keys), so it
+is trimmed by age as it is written: ``XADD … MINID ~ now − stream_retention_s`` (or ``MAXLEN ~ stream_maxlen``
+when that is set).  The retention is how long every processor may be down before unread pings are lost.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
 import orjson
 import redis
@@ -39,21 +44,44 @@ class RedisPingSink:
     def __init__(self, client: redis.Redis, settings: StreamSettings):
         self.client, self.settings = client, settings
         self.stream = settings.key("pings")
-        # MAXLEN ~ only when configured: trimming an unconsumed stream would lose pings.
-        self._trim = {"maxlen": settings.stream_maxlen, "approximate": True} if settings.stream_maxlen else {}
+
+    def _trim(self) -> dict:
+        s = self.settings
+        if s.stream_maxlen:
+            return {"maxlen": s.stream_maxlen, "approximate": True}
+        if s.stream_retention_s:  # entry ids are Redis ms times: drop those older than the retention
+            return {"minid": f"{int((time.time() - s.stream_retention_s) * 1000)}-0", "approximate": True}
+        return {}
 
     def write(self, pings: list[dict]) -> int:
         """XADD every ping; raises ``redis.ConnectionError``/``TimeoutError`` when Redis cannot be reached."""
         if not pings:
             return 0
+        trim = self._trim()
         if len(pings) == 1:
-            self.client.xadd(self.stream, {"p": orjson.dumps(pings[0])}, **self._trim)
+            self.client.xadd(self.stream, {"p": orjson.dumps(pings[0])}, **trim)
             return 1
         pipe = self.client.pipeline(transaction=False)
         for ping in pings:
-            pipe.xadd(self.stream, {"p": orjson.dumps(ping)}, **self._trim)
+            pipe.xadd(self.stream, {"p": orjson.dumps(ping)}, **trim)
         pipe.execute()
         return len(pings)
+
+
+# KEYS[1] stream; ARGV[1] group, ARGV[2] min idle ms, ARGV[3] the calling consumer (never deleted).
+# A consumer is deleted only with nothing pending, checked in the same atomic step (DELCONSUMER drops pending).
+FORGET_CONSUMERS = """
+local gone = {}
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local f = {}
+  for i = 1, #c, 2 do f[c[i]] = c[i + 1] end
+  if f['name'] ~= ARGV[3] and tonumber(f['pending']) == 0 and tonumber(f['idle']) >= tonumber(ARGV[2]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], f['name'])
+    gone[#gone + 1] = f['name']
+  end
+end
+return gone
+"""
 
 
 class RedisPingSource:
@@ -66,6 +94,7 @@ class RedisPingSource:
         self.dead = settings.key("dead")
         self._own_pending = True  # after a restart under the same name, first re-read our own pending entries
         self._claim_cursor = b"0-0"
+        self._forget = None  # the FORGET_CONSUMERS script, registered on first use
 
     def ensure_group(self) -> None:
         try:
@@ -125,6 +154,25 @@ class RedisPingSource:
         if len(live) < len(entries):  # 6.2: entries trimmed while pending came back as nil, now in our PEL
             self._ack_trimmed({e[0] for e in live}, count)
         return live
+
+    def forget_idle_consumers(self, idle_s: float | None = None) -> list[str]:
+        """Delete from the group every other consumer idle ``idle_s`` (default ``consumer_forget_s``) with
+        nothing pending: a processor that died and whose entries were claimed.  Returns their names."""
+        idle_s = self.settings.consumer_forget_s if idle_s is None else idle_s
+        if not idle_s:
+            return []
+        if self._forget is None:
+            self._forget = self.client.register_script(FORGET_CONSUMERS)
+        try:
+            gone = self._forget(keys=[self.stream], args=[self.group, int(idle_s * 1000), self.consumer])
+        except redis.ResponseError as e:
+            if "NOGROUP" in str(e) or "no such key" in str(e):
+                return []
+            raise
+        names = [g.decode() if isinstance(g, bytes) else g for g in gone]
+        if names:
+            log.info("consumer group %s: forgot idle consumers %s", self.group, names)
+        return names
 
     def _ack_trimmed(self, keep: set, count: int) -> None:
         pending = self.client.xpending_range(self.stream, self.group, "-", "+", count, consumername=self.consumer)

@@ -2,12 +2,12 @@
 
 Order (each stage sees only the pings the ones before it kept)::
 
-    DecodePing → LoadState → DropInvalid → DropZero → DropFuture → DropStale → DropInaccurate
+    DecodePing → LoadState → RecordContact → DropInvalid → DropZero → DropFuture → DropStale → DropInaccurate
     → DropDuplicate → DropSpeedJump → DropTooFrequent → LocateGrid → LinkPrevious → DetectMotion
     → UpdateStatus → AccountPatrol → RaiseAlerts → PushChanges → StoreLive → AppendTrack
 
 Stateless rules come first (cheap, vectorised); rules that compare with the worker's last fix come after them
-so that a bad fix never becomes anybody's "last fix".  PushChanges precedes StoreLive because StoreLive writes the
+so that a bad fix never becomes anybody's "last fix".  RecordContact takes the heartbeats (no position) out first.  PushChanges precedes StoreLive because StoreLive writes the
 rows inside its compare-and-set (see :mod:`streams.stages.live`).
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from streams.stages import Stage
 from streams.stages.alerts import RaiseAlerts
+from streams.stages.contact import RecordContact
 from streams.stages.filters import (
     DecodePing,
     DropDuplicate,
@@ -47,7 +48,7 @@ def build_stages(client, district, settings, *, push: bool = True, locate: Stage
         (s.max_speed_kmh > 0, lambda: DropSpeedJump(s.max_speed_kmh)),
         (s.min_period_s > 0, lambda: DropTooFrequent(s.min_period_s)),
     ]
-    stages: list[Stage] = [DecodePing(), LoadState(client, s)]
+    stages: list[Stage] = [DecodePing(), LoadState(client, s), RecordContact(client, s)]
     stages += [make() for enabled, make in optional if enabled]
     stages += [
         locate or LocateGrid.from_district(district),

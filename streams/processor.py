@@ -1,6 +1,7 @@
 """One consumer of the ping stream: read a batch, run the stages, commit and acknowledge in one transaction.
 
-Each batch: XREADGROUP (plus, every ``claim_interval_s``, XAUTOCLAIM of a dead consumer's pending entries),
+Each batch: XREADGROUP (plus, every ``claim_interval_s``, XAUTOCLAIM of a dead consumer's pending entries and
+XGROUP DELCONSUMER of consumers idle ``consumer_forget_s`` with nothing left pending),
 the stage list in stream order, then one MULTI/EXEC holding every write the stages queued (live CAS, track,
 patrol, alerts), the dead letters, the counters and the XACK — so a batch is either fully applied and
 acknowledged or not at all (and then read again).  Between batches: the status sweep and the coalesced push.
@@ -12,6 +13,7 @@ state in Redis.  ``run`` survives Redis going away: it backs off and resumes whe
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import threading
@@ -22,7 +24,7 @@ import redis
 
 from streams import metrics
 from streams.emitter import Coalescer, NullEmitter, emit_alerts
-from streams.metrics import STAT_DEAD, STAT_DROPPED, STAT_PROCESSED
+from streams.metrics import STAT_CONTACTS, STAT_DEAD, STAT_DROPPED, STAT_PROCESSED
 from streams.pingstream import RedisPingSource
 from streams.pipeline import build_stages, describe
 from streams.stages import Stage
@@ -73,12 +75,19 @@ class Processor:
         if now >= self._next_claim:
             self._next_claim = now + self.settings.claim_interval_s
             claimed = self.source.claim()
-        entries = claimed + self.source.read(block_ms=None if claimed else block_ms, wait=not claimed)
+            self.source.forget_idle_consumers()
+        entries = claimed + self.source.read(block_ms=self._block_ms(block_ms), wait=not claimed)
         if claimed:  # a dead consumer's older entries first (stream order per worker), each entry once
             entries = sorted({e[0]: e for e in entries}.values(), key=_id_key)
         n = self.process_entries(entries) if entries else 0
         self.housekeeping()
         return n
+
+    def _block_ms(self, block_ms: int | None) -> int:
+        """How long a read may wait: no longer than until rows held back by a push window can go out."""
+        block = self.settings.block_ms if block_ms is None else block_ms
+        wake = self.coalescer.wake_in_s
+        return block if wake is None else max(1, min(block, math.ceil(wake * 1000)))
 
     def process_entries(self, entries) -> int:
         pings = [Ping(eid, fields.get(b"p")) for eid, fields in entries]
@@ -100,7 +109,7 @@ class Processor:
         queue_alerts(pipe, s, batch.alerts)
         for ping, stage, reason in batch.dead:
             self.source.dead_letter(pipe, ping.id, ping.raw, stage, reason)
-        stats = Counter({STAT_PROCESSED: sum(p.alive for p in batch.pings)})
+        stats = Counter({STAT_PROCESSED: sum(p.alive for p in batch.pings), STAT_CONTACTS: batch.contacts})
         stats.update({STAT_DROPPED + rule: n for rule, n in batch.dropped.items()})
         stats.update(Counter(STAT_DEAD + stage for _, stage, _ in batch.dead))
         for field, n in stats.items():
@@ -117,7 +126,7 @@ class Processor:
         alerts = self.sweeper.maybe_run(now)
         if alerts:
             emit_alerts(self.emitter, alerts)
-        self.coalescer.flush(now)
+        self.coalescer.flush()
 
     def run(self, stop_event: threading.Event | None = None) -> None:
         """Process until ``stop_event`` is set; Redis outages are waited out with backoff (0.2 s → 5 s)."""

@@ -31,7 +31,11 @@ class StreamSettings:
     redis_timeout_s: float = 2.0  # socket connect/read timeout of the clients this package makes
     retry_after_s: int = 5  # Retry-After sent with a 503 when Redis cannot be reached
     # Stream
-    stream_maxlen: int = 0  # approximate MAXLEN ~ of the ping stream; 0 = never trim
+    stream_maxlen: int = 0  # approximate MAXLEN ~ of the ping stream; 0 = no length cap
+    # The stream is only the buffer between ingest and processors (tracks and live state live elsewhere):
+    # entries older than this are trimmed (XADD MINID ~); it is how long processors may be down without losing
+    # pings.  0 = never trim by age.
+    stream_retention_s: float = 3600.0
     dead_maxlen: int = 100_000  # approximate length kept of the dead-letter stream
     alerts_maxlen: int = 10_000  # approximate length kept of the alert stream
     # Batch API limits
@@ -42,8 +46,11 @@ class StreamSettings:
     block_ms: int = 200  # XREADGROUP block; also bounds how late a coalesced push can be
     claim_min_idle_ms: int = 30_000  # a pending entry idle this long belongs to a dead consumer: XAUTOCLAIM it
     claim_interval_s: float = 5.0
+    # a consumer idle this long with nothing pending is deleted from the group (a processor that died and whose
+    # pending entries were claimed); must exceed claim_min_idle_ms.  0 = never delete.
+    consumer_forget_s: float = 3600.0
     # Filters (0 = rule off)
-    max_future_s: float = 300.0  # drop fixes more than this ahead of the receive time
+    max_future_s: float = 300.0  # refuse (ingest) and drop (processor) fixes more than this ahead of receive time
     max_age_s: float = 6 * 3600.0  # drop fixes older than this at receive time
     max_accuracy_m: float = 100.0  # drop fixes whose reported accuracy radius is larger
     max_speed_kmh: float = 150.0  # drop a fix implying a faster jump from the worker's last fix
@@ -64,7 +71,11 @@ class StreamSettings:
     outside_alert_s: float = 600.0  # outside own grid this long: alert (0 = off)
     # Storage and push
     track_days: int = 7  # daily tracks kept this many days
-    push_interval_s: float = 1.0  # at most one ``positions`` message per room per this interval
+    # Changed rows of a room go out together when its push window closes: the first change after a quiet spell
+    # at once, later ones once push_window_s has passed since the room's last message; and never more than
+    # push_max_per_s messages a second per room, across all processors.
+    push_window_s: float = 0.2
+    push_max_per_s: float = 5.0
 
     def key(self, *parts: str) -> str:
         """A Redis key under this prefix: ``key("track", day, w)`` → ``gp:track:day:w``."""
@@ -99,9 +110,18 @@ class StreamSettings:
             raise SettingsError(_msg("offline_after_s", self.offline_after_s, f"≥ stale_after_s ({self.stale_after_s})"))
         if not self.key_prefix or any(c in self.key_prefix for c in " {}"):
             raise SettingsError(_msg("key_prefix", self.key_prefix, "non-empty, without spaces or braces"))
-        for name in ("read_count", "batch_max_pings", "batch_max_bytes", "push_interval_s", "sweep_interval_s"):
+        for name in ("read_count", "batch_max_pings", "batch_max_bytes", "push_window_s", "push_max_per_s",
+                     "sweep_interval_s"):
             if not getattr(self, name):
                 raise SettingsError(_msg(name, 0, "> 0"))
+        if self.consumer_forget_s and self.consumer_forget_s * 1000 <= self.claim_min_idle_ms:
+            raise SettingsError(_msg("consumer_forget_s", self.consumer_forget_s,
+                                     f"> claim_min_idle_ms / 1000 ({self.claim_min_idle_ms / 1000} s) or 0"))
+
+    @property
+    def push_period_s(self) -> float:
+        """The shortest time between two ``positions`` messages of one room."""
+        return max(self.push_window_s, 1.0 / self.push_max_per_s)
 
     def replace(self, **changes) -> StreamSettings:
         return dataclasses.replace(self, **changes)

@@ -1,7 +1,7 @@
 """The status sweep: silence sends no ping, so every ``sweep_interval_s`` one processor re-evaluates everyone.
 
 Whichever processor wins ``SET {p}:sweep NX PX`` reads ``{p}:live``, moves each worker to stale/offline by the
-age of the newest fix, raises an ``offline`` alert for a worker going offline during the shift, and writes the
+age of the last contact (the newest fix or heartbeat), raises an ``offline`` alert for a worker going offline during the shift, and writes the
 changes with a compare-and-set on the whole stored value (a fix arriving meanwhile wins) plus push rows.
 """
 
@@ -12,35 +12,16 @@ import time
 
 import orjson
 
+from streams.stages._util import REPLACE_LIVE, contact_ts, position_row, room_keys, status_of
 from streams.stages.alerts import make_alert, queue_alerts
-from streams.stages.live import room_keys
 from streams.stages.model import Batch, Ping
-from streams.stages.push import position_row
-from streams.stages.status import status_of
 
 log = logging.getLogger(__name__)
-
-# KEYS as LIVE_CAS; ARGV quintuples (worker, expected current json, new json, row json, street room index).
-SWEEP_CAS = """
-local n = 0
-for i = 1, #ARGV, 5 do
-  local w = ARGV[i]
-  if redis.call('HGET', KEYS[1], w) == ARGV[i + 1] then
-    redis.call('HSET', KEYS[1], w, ARGV[i + 2])
-    redis.call('HSET', KEYS[2], w, ARGV[i + 3])
-    local r = tonumber(ARGV[i + 4])
-    if r > 0 then redis.call('HSET', KEYS[2 + r], w, ARGV[i + 3]) end
-    n = n + 1
-  end
-end
-return n
-"""
-
 
 class Sweeper:
     def __init__(self, client, settings, roster):
         self.client, self.settings, self.roster = client, settings, roster
-        self.script = client.register_script(SWEEP_CAS)
+        self.script = client.register_script(REPLACE_LIVE)
         self._next = 0.0
 
     def maybe_run(self, now: float | None = None) -> list[dict] | None:
@@ -62,8 +43,8 @@ class Sweeper:
         for w_raw, raw in live.items():
             try:
                 entry = orjson.loads(raw)
-                status = status_of(now - entry["ts"], s.stale_after_s, s.offline_after_s)
-            except (orjson.JSONDecodeError, KeyError, TypeError) as e:
+                status = status_of(now - contact_ts(entry), s.stale_after_s, s.offline_after_s)
+            except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as e:
                 log.warning("sweep: unreadable live state of %r: %s", w_raw, e)
                 continue
             if status == entry.get("status"):
@@ -74,13 +55,12 @@ class Sweeper:
             w = w_raw.decode()
             worker = self.roster.by_worker(w)
             street = worker.street_code if worker else entry.get("street")
-            row = position_row(w, entry["lon"], entry["lat"], status, entry["moving"], entry.get("grid"), entry["ts"],
-                               entry.get("idle", False))
+            row = position_row(entry)
             idx = streets.setdefault(street, len(streets) + 1) if street else 0
             args += (w, raw, orjson.dumps(entry), orjson.dumps(row), idx)
             if status == "offline" and helper.in_shift(now):
                 name = worker.name if worker else w
-                minutes = (now - entry["ts"]) / 60
+                minutes = (now - contact_ts(entry)) / 60
                 fix = Ping.from_live(entry)
                 alerts.append(make_alert("offline", worker, fix, now, f"{name} 上班时间离线已 {minutes:.0f} 分钟"))
         if not args:

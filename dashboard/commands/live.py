@@ -328,7 +328,7 @@ def demo(
         typer.echo(f"  Ingest key:   {ingest_key}   Open311 api_key: {open311_key}")
         typer.echo(f"  Tickets:      {base}/api/v1/tickets   Open311: {base}/open311/v2/discovery.json"
                    f"   Store: {ticket_cfg.database_url}")
-        typer.echo(f"  OsmAnd:       {base}/ingest/osmand   Metrics: {base}/metrics")
+        typer.echo(f"  OsmAnd:       {base}/ingest/osmand   Metrics: {base}/metrics (admin token)")
         typer.echo("Ctrl-C stops everything.\n")
         _wait_for_signal(stop)
     finally:

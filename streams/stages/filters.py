@@ -7,22 +7,15 @@ late (out-of-order) fix is not compared with newer ones (it is kept for the trac
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import orjson
 
+from geo.measure import haversine_m
 from streams.stages import BatchStage, PingStage
-from streams.stages.model import Batch, Ping
+from streams.stages._util import distances_m
+from streams.stages.model import CONTACT, Batch, Ping
 
 _NUMBERS = (int, float)
-
-
-def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance in metres (the scalar twin of ``geo.measure.haversine_m``)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    return 2 * 6_371_008.8 * math.asin(math.sqrt(min(a, 1.0)))
 
 
 class DecodePing(PingStage):
@@ -37,9 +30,15 @@ class DecodePing(PingStage):
         w, lon, lat, ts = d.get("w"), d.get("lon"), d.get("lat"), d.get("ts")
         if not isinstance(w, str) or not w:
             raise ValueError("ping has no worker id 'w'")
-        if not all(isinstance(x, _NUMBERS) and not isinstance(x, bool) for x in (lon, lat, ts)):
+        if d.get("k") == CONTACT:  # a heartbeat: a contact time, no position
+            if not isinstance(ts, _NUMBERS) or isinstance(ts, bool):
+                raise ValueError("heartbeat ts must be a number")
+            ping.kind, ping.w, ping.d, ping.ts = CONTACT, w, d.get("d"), float(ts)
+            lon = lat = None
+        elif not all(isinstance(x, _NUMBERS) and not isinstance(x, bool) for x in (lon, lat, ts)):
             raise ValueError("ping lon/lat/ts must be numbers")
-        ping.w, ping.d, ping.lon, ping.lat, ping.ts = w, d.get("d"), float(lon), float(lat), float(ts)
+        else:
+            ping.w, ping.d, ping.lon, ping.lat, ping.ts = w, d.get("d"), float(lon), float(lat), float(ts)
         rx = d.get("rx")
         ping.rx = float(rx) if isinstance(rx, _NUMBERS) else batch.now
         ping.acc, ping.spd, ping.hdg, ping.bat = d.get("acc"), d.get("spd"), d.get("hdg"), d.get("bat")
@@ -153,18 +152,41 @@ class DropDuplicate(_LastFixFilter):
 
 
 class DropSpeedJump(_LastFixFilter):
-    """A jump from the last fix implying more than ``max_speed_kmh`` (Traccar's ``filter.maxSpeed``)."""
+    """A jump from the last fix implying more than ``max_speed_kmh`` (Traccar's ``filter.maxSpeed``).
+
+    Distances come from geo's ``haversine_m`` in one call per batch, against the last fix each ping would have if
+    none were dropped; a ping whose last fix changed because one was dropped is measured again on its own.
+    """
 
     rule = "max_speed"
 
     def __init__(self, max_speed_kmh: float):
         self.max_speed_kmh = max_speed_kmh
 
+    def begin(self, batch: Batch) -> None:
+        super().begin(batch)
+        last: dict[str, Ping | None] = {}
+        pairs: list[tuple[Ping, Ping]] = []
+        for p in batch.alive():
+            prev = last[p.w] if p.w in last else batch.state.get(p.w)
+            if prev is not None and p.ts < prev.ts:
+                continue
+            if prev is not None:
+                pairs.append((p, prev))
+            last[p.w] = p
+        self._measured: dict[int, tuple[Ping, float]] = {}
+        if pairs:
+            dist = distances_m([p for p, _ in pairs], [q for _, q in pairs]).tolist()
+            self._measured = {id(p): (q, d) for (p, q), d in zip(pairs, dist, strict=True)}
+
     def bad(self, ping, last):
         dt = ping.ts - last.ts
         if dt <= 0:
             return False
-        return distance_m(last.lon, last.lat, ping.lon, ping.lat) / dt * 3.6 > self.max_speed_kmh
+        measured = self._measured.get(id(ping))
+        d = measured[1] if measured is not None and measured[0] is last else float(
+            haversine_m(last.lon, last.lat, ping.lon, ping.lat))
+        return d / dt * 3.6 > self.max_speed_kmh
 
 
 class DropTooFrequent(_LastFixFilter):

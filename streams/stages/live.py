@@ -1,7 +1,6 @@
 """Live state and tracks: LoadState (one HMGET for the batch's workers), StoreLive, AppendTrack.
 
-``{p}:live[worker_id]`` = orjson of the contract's live dict (``ts`` first) plus private ``_os`` (outside own
-grid since, unix s) and ``_oa`` (outside alert raised).  StoreLive writes each worker's newest in-order fix with a
+``{p}:live[worker_id]`` = orjson of :func:`streams.stages._util.live_entry`.  StoreLive writes each worker's newest in-order fix with a
 Lua compare-and-set on ``ts``, so a late fix — or a slower processor holding older fixes of the same worker —
 never moves a dot back; the same script writes the coalesced push rows (``{p}:dirty:{room}``).
 ``{p}:track:{YYYY-MM-DD}:{worker_id}`` = sorted set, score = fix time, member = ``"ts,lon,lat"``: ordered by
@@ -14,8 +13,8 @@ import logging
 
 import orjson
 
-from streams.contract import rooms_of
 from streams.stages import BatchStage
+from streams.stages._util import live_entry, room_keys
 from streams.stages.model import Batch, Ping
 
 log = logging.getLogger(__name__)
@@ -55,34 +54,6 @@ return #KEYS
 """
 
 
-def live_entry(ping: Ping, worker) -> dict:
-    """The stored live dict of a fix (contract fields, ``ts`` first for the CAS script, then private ones)."""
-    return {
-        "ts": ping.ts,
-        "id": ping.w,
-        "name": worker.name if worker else ping.w,
-        "lon": ping.lon,
-        "lat": ping.lat,
-        "grid": ping.grid,
-        "street": worker.street_code if worker else ping.street,
-        "home": worker.home_grid if worker else None,
-        "status": ping.status,
-        "moving": ping.moving,
-        "spd": ping.spd,
-        "bat": ping.bat,
-        "outside": ping.outside,
-        "sos": ping.sos,
-        "idle": ping.idle,
-        "_os": ping.outside_since,
-        "_ss": ping.still_since,
-        "_oa": ping.outside_alerted,
-    }
-
-
-def room_keys(settings, streets: list[str]) -> list[str]:
-    return [settings.key("dirty", room) for room in rooms_of(streets)]
-
-
 class LoadState(BatchStage):
     """Reads the stored live state of every worker in the batch in one HMGET."""
 
@@ -96,9 +67,12 @@ class LoadState(BatchStage):
         for w, raw in zip(workers, self.client.hmget(self.key, workers), strict=True):
             if raw is None:
                 continue
+            batch.raw_state[w] = raw
             try:
-                batch.state[w] = Ping.from_live(orjson.loads(raw))
-            except (orjson.JSONDecodeError, KeyError, TypeError) as e:
+                entry = orjson.loads(raw)
+                if entry.get("ts") is not None:  # null: known from heartbeats only, no fix to compare with
+                    batch.state[w] = Ping.from_live(entry)
+            except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as e:
                 log.warning("ignoring unreadable live state of %s: %s", w, e)
 
 
@@ -118,11 +92,12 @@ class StoreLive(BatchStage):
             return
         streets: dict[str, int] = {}
         updates = []
-        dumps, by_worker, rows = orjson.dumps, batch.roster.by_worker, batch.rows
+        dumps, by_worker, rows, entries = orjson.dumps, batch.roster.by_worker, batch.rows, batch.entries
         for w, p in newest.items():
             row, street = rows.get(w, ("", None))
             idx = streets.setdefault(street, len(streets) + 1) if street and row else 0
-            entry = dumps(live_entry(p, by_worker(w))).decode()
+            made = entries.get(w)
+            entry = dumps(made if made is not None and made["ts"] == p.ts else live_entry(p, by_worker(w), batch.last_contact.get(w))).decode()
             updates.append((w, p.ts, entry, dumps(row).decode() if row else "", idx))
         keys = [self.settings.key("live"), *room_keys(self.settings, list(streets))]
         self.script(keys=keys, args=[dumps(updates)], client=batch.pipe)

@@ -11,6 +11,9 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
+FIX = "fix"  # a position
+CONTACT = "contact"  # a heartbeat: last contact and battery, no position
+
 
 class Ping:
     """One ping: the normalized fields (see ``streams/CONTRACT.md``) plus what the stages derive.
@@ -23,7 +26,7 @@ class Ping:
     __slots__ = (
         "id", "raw", "w", "d", "lon", "lat", "ts", "rx", "acc", "spd", "hdg", "bat", "sos", "src",
         "grid", "street", "outside", "moving", "status", "late", "prev", "outside_since", "outside_alerted",
-        "alive", "still_since", "idle",
+        "alive", "still_since", "idle", "seen", "kind",
     )  # fmt: skip
 
     def __init__(self, entry_id: bytes | None = None, raw: bytes | None = None):
@@ -34,6 +37,8 @@ class Ping:
         self.sos = self.outside = self.moving = self.late = self.outside_alerted = False
         self.grid = self.street = self.prev = self.outside_since = self.still_since = None
         self.idle = False
+        self.seen = None  # last contact (unix s) of a stored state; see streams.stages._util
+        self.kind = FIX  # or CONTACT: a heartbeat without a position (streams.stages.contact)
         self.status = "online"
         self.alive = True
 
@@ -44,7 +49,8 @@ class Ping:
         p.w, p.lon, p.lat, p.ts = entry["id"], entry["lon"], entry["lat"], entry["ts"]
         p.grid, p.street, p.status = entry.get("grid"), entry.get("street"), entry.get("status", "online")
         p.moving, p.sos, p.outside = bool(entry.get("moving")), bool(entry.get("sos")), bool(entry.get("outside"))
-        p.spd, p.bat = entry.get("spd"), entry.get("bat")
+        get = entry.get
+        p.spd, p.bat, p.acc, p.hdg, p.seen = get("spd"), get("bat"), get("acc"), get("hdg"), get("seen")
         p.outside_since, p.outside_alerted = entry.get("_os"), bool(entry.get("_oa"))
         p.still_since, p.idle = entry.get("_ss"), bool(entry.get("idle"))
         p.alive = False  # never processed again
@@ -59,11 +65,16 @@ class Batch:
 
     ``state[worker_id]`` is the stored live state (``Ping.from_live``) loaded once per batch in one HMGET;
     ``pipe`` is the transaction that stages queue their writes on, executed with the XACK at the end.
+    ``raw_state[worker_id]`` is the same state as the bytes read (workers known only from heartbeats included).
     """
 
     def __init__(self, pings: list[Ping], settings, roster, now: float, pipe=None):
         self.pings, self.settings, self.roster, self.now, self.pipe = pings, settings, roster, now, pipe
         self.state: dict[str, Ping] = {}
+        self.raw_state: dict[str, bytes] = {}  # the stored live values as read, for compare-and-set writes
+        self.entries: dict[str, dict] = {}  # worker → the live entry of its newest fix (PushChanges → StoreLive)
+        self.contacts = 0  # heartbeats applied (they leave the batch after RecordContact)
+        self.last_contact: dict[str, tuple[float, float | None]] = {}  # worker → (newest heartbeat ts, its battery)
         self.dropped: Counter[str] = Counter()
         self.dead: list[tuple[Ping, str, str]] = []  # (ping, stage, reason)
         self.alerts: list[dict] = []

@@ -9,16 +9,10 @@ can be stale already).
 from __future__ import annotations
 
 from streams.stages import PingStage
+from streams.stages._util import status_of  # re-exported: the sweep and the live reader use the same rule
 from streams.stages.model import Batch, Ping
 
-
-def status_of(age_s: float, stale_after_s: float, offline_after_s: float) -> str:
-    """``online`` below ``stale_after_s`` of silence, ``offline`` from ``offline_after_s``, ``stale`` between."""
-    if offline_after_s and age_s >= offline_after_s:
-        return "offline"
-    if stale_after_s and age_s >= stale_after_s:
-        return "stale"
-    return "online"
+__all__ = ["UpdateStatus", "status_of"]
 
 
 class UpdateStatus(PingStage):

@@ -74,11 +74,57 @@ def test_patrol_is_scoped(client, fake_reader):
     assert client.get("/api/v1/patrol?date=yesterday", headers=H_ADMIN).status_code == 400
 
 
-def test_metrics_are_prometheus_text(client):
+def test_metrics_need_the_admin_token(client):
     r = client.get("/metrics")
+    assert r.status_code == 401 and r.json["error"] == "unauthorized"
+    assert client.get("/metrics", headers=H_STREET1).status_code == 401
+    r = client.get("/metrics", headers=H_ADMIN)
     assert r.status_code == 200 and r.content_type.startswith("text/plain")
     assert b"gridpulse_connected_clients" in r.data
 
+
+@pytest.mark.parametrize(("allow", "addr", "status"), [
+    ("127.0.0.1/32", "127.0.0.1", 200),
+    ("10.0.0.0/8, 127.0.0.1/32", "10.2.3.4", 200),
+    ("127.0.0.1/32", "192.168.1.9", 401),
+    ("", "127.0.0.1", 401),
+])  # fmt: skip
+def test_metrics_allowed_networks_need_no_token(box_district, tokens, roster, fake_reader, allow, addr, status):
+    from dashboard.settings import WebSettings
+    from streams.settings import StreamSettings
+
+    server, _ = create_app(district=box_district, settings=StreamSettings.from_env(key_prefix="t-api"), tokens=tokens,
+                           roster=roster, reader=fake_reader, message_queue=None, ingest=False,
+                           web_settings=WebSettings.from_env({"GRIDPULSE_METRICS_ALLOW": allow}))
+    r = server.test_client().get("/metrics", environ_base={"REMOTE_ADDR": addr})
+    assert r.status_code == status
+
+
+def test_metrics_allow_setting_is_checked_at_start():
+    from dashboard.settings import WebSettings
+
+    with pytest.raises(ValueError, match="GRIDPULSE_METRICS_ALLOW"):
+        WebSettings.from_env({"GRIDPULSE_METRICS_ALLOW": "localhost"})
+
+
+def test_live_endpoints_answer_503_with_retry_after_while_redis_is_down(box_district, tokens, roster):
+    from dashboard.serving import free_port
+    from streams.live import LiveReader
+    from streams.pingstream import make_redis
+    from streams.settings import StreamSettings
+
+    settings = StreamSettings.from_env(key_prefix="t-api", redis_url=f"redis://127.0.0.1:{free_port()}/0",
+                                       retry_after_s=7)  # nothing listens there
+    dead = make_redis(settings)
+    server, _ = create_app(district=box_district, settings=settings, tokens=tokens, roster=roster,
+                           reader=LiveReader(dead, roster, settings), redis_client=dead, message_queue=None,
+                           ingest=False)
+    client = server.test_client()
+    worker = roster.workers[0].worker_id
+    for path in ("/api/v1/live", "/api/v1/patrol", f"/api/v1/workers/{worker}/track"):
+        r = client.get(path, headers=H_ADMIN)
+        assert r.status_code == 503, path
+        assert r.headers["Retry-After"] == "7" and r.json["error"] == "unavailable" and r.json["message"]
 
 
 def test_extensions_get_the_wired_context(box_district, tokens, roster, fake_reader):

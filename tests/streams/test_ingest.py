@@ -156,7 +156,7 @@ def test_batch_without_configured_key_refuses_everyone(client, roster, settings)
 
 
 def test_batch_over_5000_pings_is_413(app, roster):
-    item = {"worker_id": roster.workers[0].worker_id, "lat": 39.0, "lon": 117.0, "ts": 1}
+    item = {"worker_id": roster.workers[0].worker_id, "lat": 39.0, "lon": 117.0, "ts": 1714521600}
     r = app.post("/api/v1/pings", json={"pings": [item] * 5001}, headers=AUTH)
     assert r.status_code == 413 and r.json["error"] == "too_many"
     assert app.post("/api/v1/pings", json={"pings": [item] * 5000}, headers=AUTH).status_code == 202
@@ -186,7 +186,74 @@ def test_redis_down_answers_503_with_retry_after(roster, settings, device):
     r = c.get(f"/ingest/osmand?id={device.device_id}&lat=39.095&lon=117.305")
     assert r.status_code == 503 and r.headers["Retry-After"] == str(settings.retry_after_s)
     assert r.json["error"] == "unavailable"
-    item = {"worker_id": device.worker_id, "lat": 39.0, "lon": 117.0, "ts": 1}
+    item = {"worker_id": device.worker_id, "lat": 39.0, "lon": 117.0, "ts": time.time()}
     r = c.post("/api/v1/pings", json={"pings": [item, item]}, headers=AUTH)
     assert r.status_code == 503 and "Retry-After" in r.headers
     assert time.perf_counter() - t0 < 3  # noticed quickly, not after the default retry backoff
+
+
+def test_batch_refuses_impossible_items_each_by_index_reason_and_counter(app, client, settings, roster):
+    from streams.metrics import PINGS_REJECTED
+
+    w = roster.workers[0].worker_id
+    now = time.time()
+    good = {"worker_id": w, "lat": 39.095, "lon": 117.305, "ts": now}
+    bad = [
+        ({"lat": 999}, "bad_lat"),
+        ({"lon": 181}, "bad_lon"),
+        ({"lat": -90.5}, "bad_lat"),
+        ({"ts": "1970-01-02T00:00:00Z"}, "old_ts"),
+        ({"ts": 86400}, "old_ts"),
+        ({"ts": "9999-01-01T00:00:00Z"}, "future_ts"),
+        ({"ts": now + 3600}, "future_ts"),
+        ({"heading": 999}, "bad_heading"),
+        ({"heading": 360}, "bad_heading"),
+        ({"heading": -1}, "bad_heading"),
+        ({"speed_kmh": 1e9}, "bad_speed_kmh"),
+        ({"speed_kmh": -3}, "bad_speed_kmh"),
+        ({"accuracy_m": -5}, "bad_accuracy_m"),
+        ({"battery": 500}, "bad_battery"),
+    ]
+    before = {code: PINGS_REJECTED.labels(code)._value.get() for _, code in bad}
+    items = [good] + [{**good, **change} for change, _ in bad] + [{**good, "ts": now + 1, "heading": None}]
+    r = app.post("/api/v1/pings", json={"pings": items}, headers=AUTH)
+    assert r.status_code == 202 and r.json["accepted"] == 2
+    assert [(x["index"], x["error"]) for x in r.json["rejected"]] == [(i + 1, code) for i, (_, code) in enumerate(bad)]
+    assert all(x["reason"] for x in r.json["rejected"])
+    for code, n in {code: sum(c == code for _, c in bad) for _, code in bad}.items():
+        assert PINGS_REJECTED.labels(code)._value.get() == before[code] + n
+    assert [p["ts"] for p in stream(client, settings)] == [now, now + 1]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+def test_batch_body_that_is_not_json_content_is_415(app, client, settings, roster, content_type):
+    body = orjson.dumps({"pings": [{"worker_id": roster.workers[0].worker_id, "lat": 39.0, "lon": 117.0,
+                                    "ts": time.time()}]})  # fmt: skip
+    headers = dict(AUTH) if content_type is None else {**AUTH, "Content-Type": content_type}
+    r = app.post("/api/v1/pings", data=body, headers=headers)
+    assert r.status_code == 415 and r.json["error"] == "unsupported_media_type" and r.json["message"]
+    assert stream(client, settings) == []
+
+
+def test_batch_accepts_a_json_suffix_content_type(app, roster):
+    body = orjson.dumps({"pings": [{"worker_id": roster.workers[0].worker_id, "lat": 39.0, "lon": 117.0,
+                                    "ts": time.time()}]})  # fmt: skip
+    r = app.post("/api/v1/pings", data=body, headers={**AUTH, "Content-Type": "application/vnd.gridpulse+json"})
+    assert r.status_code == 202 and r.json["accepted"] == 1
+
+
+def test_ping_stream_is_trimmed_by_age(client, roster, settings):
+    from streams.pingstream import RedisPingSink
+
+    s = settings.replace(stream_retention_s=60)
+    key = s.key("pings")
+    old_ms = int((time.time() - 3600) * 1000)
+    for k in range(300):  # an hour-old backlog (ids are Redis ms times)
+        client.xadd(key, {"p": b"{}"}, id=f"{old_ms + k}-0")
+    RedisPingSink(client, s).write([{"w": roster.workers[0].worker_id, "lon": 117.0, "lat": 39.0, "ts": time.time()}] * 3)
+    ids = [int(i.split(b"-")[0]) for i, _ in client.xrange(key)]
+    # MINID ~ trims whole macro nodes (100 entries by default): what is left of the backlog is less than a node
+    assert len([i for i in ids if i < old_ms + 1000]) < 100 and len(ids) >= 3
+    kept = settings.replace(stream_retention_s=0)
+    RedisPingSink(client, kept).write([{"w": "x", "lon": 1, "lat": 1, "ts": 1}])
+    assert client.xlen(key) == len(ids) + 1

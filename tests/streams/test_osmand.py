@@ -47,7 +47,7 @@ def test_query_with_every_parameter():
     )  # fmt: skip
     assert fix == {
         "d": "860000000000000", "lon": 117.3, "lat": 39.1, "ts": T, "acc": 8.0, "spd": pytest.approx(10 * KNOT_KMH),
-        "hdg": 90.0, "bat": 77.0, "sos": False,
+        "hdg": 90.0, "bat": 77.0, "sos": False, "hdop": None,
     }  # fmt: skip
 
 
@@ -58,7 +58,8 @@ def test_speed_in_knots_becomes_kmh():
 
 def test_deviceid_location_heading_hdop_and_alarm():
     fix = parse_query({"deviceid": "dev", "location": "39.1,117.3", "heading": "45", "hdop": "2", "alarm": "sos"}, NOW)
-    assert (fix["d"], fix["lat"], fix["lon"], fix["hdg"], fix["acc"], fix["sos"]) == ("dev", 39.1, 117.3, 45.0, 10.0, True)
+    assert (fix["d"], fix["lat"], fix["lon"], fix["hdg"], fix["sos"]) == ("dev", 39.1, 117.3, 45.0, True)
+    assert fix["hdop"] == 2.0 and fix["acc"] is None  # HDOP stays HDOP: no accuracy radius is made up from it
     assert fix["ts"] == NOW
 
 
@@ -116,3 +117,44 @@ def test_malformed_json(body, code):
     with pytest.raises(ProtocolError) as e:
         parse_json(body, NOW)
     assert e.value.code == code
+
+
+@pytest.mark.parametrize(("location", "sos"), [
+    ({"alarm": "sos"}, True),
+    ({"extras": {"alarm": "sos"}}, True),
+    ({"alarm": "general", "extras": {"alarm": "sos"}}, False),  # Traccar: location.alarm wins over extras
+    ({"event": "sos"}, True),
+    ({"sos": 1}, True),
+    ({"extras": {}}, False),
+])  # fmt: skip
+def test_json_sos_sources(location, sos):
+    body = {"device_id": "d", "location": {"coords": {"latitude": 1, "longitude": 2}, **location}}
+    assert parse_json(body, NOW)["sos"] is sos
+
+
+@pytest.mark.parametrize("params", [
+    {"id": "123456", "timestamp": "1377177267", "batt": "87", "charge": "true"},
+    {"id": "123456", "timestamp": "1377177267", "cell": "257,02,16,2224", "wifi": "00-14-22-01-23-45,-80"},
+])  # fmt: skip
+def test_query_without_position_is_a_contact(params):
+    got = parse_query(params, NOW)
+    assert got["k"] == "contact" and got["d"] == "123456" and got["ts"] == 1377177267.0
+    assert "lon" not in got and got["bat"] == (87.0 if "batt" in params else None)
+
+
+def test_json_location_without_coords_is_a_contact_with_the_battery():
+    body = {"device_id": "d", "location": {"timestamp": "2024-05-01T00:00:00Z", "battery": {"level": 0.5}}}
+    assert parse_json(body, NOW) == {"k": "contact", "d": "d", "ts": T, "bat": 50.0}
+
+
+@pytest.mark.parametrize(("fix", "dropped"), [
+    ({"bat": 500.0, "hdg": 720.0, "spd": -1.0, "acc": 5.0}, ["bat", "hdg", "spd"]),
+    ({"bat": 100.0, "hdg": 359.9, "spd": 400.0, "acc": 0.0}, []),
+    ({"bat": None, "hdg": None, "spd": None, "acc": None}, []),
+])  # fmt: skip
+def test_out_of_range_readings_are_dropped(fix, dropped):
+    from streams.osmand import drop_bad_readings
+
+    got = dict(fix)
+    assert drop_bad_readings(got) == dropped
+    assert all(got[k] is None for k in dropped) and all(got[k] == fix[k] for k in fix if k not in dropped)

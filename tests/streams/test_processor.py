@@ -164,22 +164,33 @@ def test_no_offline_alert_outside_the_shift(client, roster, settings):
     assert Sweeper(client, settings, roster).sweep(night) == []
 
 
-def test_coalescer_sends_each_room_once_per_window_across_processors(client, district, roster, settings):
+def test_coalescer_sends_at_once_then_holds_each_room_for_its_window_across_processors(client, roster, settings):
+    s = settings.replace(push_window_s=0.3, push_max_per_s=5)  # period 0.3 s
     em1, em2 = MemoryEmitter(), MemoryEmitter()
     streets = roster.street_codes
-    c1, c2 = Coalescer(client, settings, streets, em1), Coalescer(client, settings, streets, em2)
+    c1, c2 = Coalescer(client, s, streets, em1), Coalescer(client, s, streets, em2)
     w = roster.workers[0]
-    client.hset(settings.key("dirty", "district"), w.worker_id, orjson.dumps([w.worker_id, LON, LAT, "online", 1, "g", 1]))
-    client.hset(settings.key("dirty", f"street:{w.street_code}"), w.worker_id, b'["x"]')
-    assert c1.flush(now=T0) == 2
-    client.hset(settings.key("dirty", "district"), w.worker_id, b'["y"]')
-    assert c2.flush(now=T0 + 0.5) == 0  # same second: the other processor already pushed
-    assert c1.flush(now=T0 + 0.9) == 0
-    assert c2.flush(now=T0 + 1.0) == 1  # next second: the new row goes out
+    client.hset(s.key("dirty", "district"), w.worker_id, orjson.dumps([w.worker_id, LON, LAT, "online", 1, "g", 1]))
+    client.hset(s.key("dirty", f"street:{w.street_code}"), w.worker_id, b'["x"]')
+    assert c1.flush() == 2  # the first change after a quiet spell goes out at once
+    assert c1.wake_in_s is None  # nothing held back
+    client.hset(s.key("dirty", "district"), w.worker_id, b'["y"]')
+    assert c2.flush() == 0  # the other processor pushed this room less than a window ago
+    assert 0 < c2.wake_in_s <= 0.3
+    assert c1.flush() == 0
+    time.sleep(c2.wake_in_s + 0.02)
+    assert c2.flush() == 1  # the window closed: the held row goes out
     (event, payload, room), _ = em1.sent
     assert event == "positions" and room == "district" and payload["f"][0] == "id"
     assert payload["rows"] == [[w.worker_id, LON, LAT, "online", 1, "g", 1]]
-    assert em2.sent[0][1]["rows"] == [["y"]]
+    ((_, later, room2),) = em2.sent
+    assert room2 == "district" and later["rows"] == [["y"]]
+    assert later["t"] - payload["t"] >= 300  # stamped by Redis's clock: never two messages within the period
+
+
+def test_push_period_is_the_window_or_the_rate_cap(settings):
+    assert settings.replace(push_window_s=0.2, push_max_per_s=5).push_period_s == pytest.approx(0.2)
+    assert settings.replace(push_window_s=0.1, push_max_per_s=2).push_period_s == pytest.approx(0.5)
 
 
 def test_processor_pushes_rows_to_district_and_street_rooms(client, proc, roster, settings, emitter):
@@ -199,3 +210,83 @@ def test_snapshot_lists_never_seen_workers_as_offline_and_scopes_by_street(clien
     assert snap and {x["street"] for x in snap} == {street}
     assert all(x["status"] == "offline" and x["lon"] is None for x in snap)
     assert len(LiveReader(client, roster, settings).snapshot()) == len(roster)
+
+
+def test_positions_rows_carry_every_field_the_screens_show(client, proc, roster, settings, emitter):
+    from streams.contract import POSITION_FIELDS, SNAPSHOT_FIELDS
+
+    w = roster.workers[0]
+    ts = time.time()
+    RedisPingSink(client, settings).write([fix(w.worker_id, ts, spd=4.26, bat=77.6, acc=8.4, hdg=359.7, sos=True,
+                                               lon=LON + 0.01)])  # fmt: skip  (east of home: outside own grid)
+    proc.process_once(block_ms=10)
+    (msg,) = [d for e, d, room in emitter.sent if e == "positions" and room == "district"]
+    assert msg["f"] == POSITION_FIELDS
+    row = dict(zip(msg["f"], msg["rows"][0], strict=True))
+    assert row["lon"] == pytest.approx(LON + 0.01)
+    assert row == {"id": w.worker_id, "lon": row["lon"], "lat": LAT, "status": "online", "moving": 1,
+                   "grid": row["grid"], "ts": int(ts), "idle": 0, "spd": 4.3, "bat": 78, "sos": 1, "acc": 8,
+                   "hdg": 0, "outside": 1}  # fmt: skip
+    assert row["grid"] and row["grid"] != w.home_grid
+    snap = {x["id"]: x for x in LiveReader(client, roster, settings).snapshot()}[w.worker_id]
+    assert set(SNAPSHOT_FIELDS) <= set(snap)
+    assert (snap["acc"], snap["hdg"], snap["spd"], snap["bat"], snap["sos"]) == (8.4, 359.7, 4.26, 77.6, True)
+
+
+def test_sweep_rows_have_the_same_fields(client, roster, settings):
+    from streams.contract import POSITION_FIELDS
+
+    w = roster.workers[0].worker_id
+    now = time.time()
+    client.hset(settings.key("live"), w, orjson.dumps({"ts": now - 900, "id": w, "lon": LON, "lat": LAT,
+                                                       "status": "online", "bat": 50, "acc": 3, "hdg": 90}))
+    Sweeper(client, settings, roster).sweep(now)
+    row = orjson.loads(client.hget(settings.key("dirty", "district"), w))
+    assert len(row) == len(POSITION_FIELDS)
+    got = dict(zip(POSITION_FIELDS, row, strict=True))
+    assert (got["status"], got["bat"], got["acc"], got["hdg"]) == ("offline", 50, 3, 90)
+
+
+def test_idle_consumers_with_nothing_pending_are_forgotten(client, roster, settings):
+    from streams.pingstream import RedisPingSource
+
+    RedisPingSink(client, settings).write([fix(roster.workers[0].worker_id, time.time())])
+    done, busy, me = (RedisPingSource(client, settings, n) for n in ("done", "busy", "me"))
+    me.ensure_group()
+    (entry,) = busy.read(block_ms=5)  # "busy" holds a pending entry
+    done.read(block_ms=5)  # "done" exists, with nothing pending
+    me.read(block_ms=5)
+    time.sleep(0.15)
+    assert me.forget_idle_consumers(idle_s=0.1) == ["done"]
+    names = {c["name"] for c in client.xinfo_consumers(settings.key("pings"), settings.key("processors"))}
+    assert names == {b"busy", b"me"} or names == {"busy", "me"}
+    client.xack(settings.key("pings"), settings.key("processors"), entry[0])  # its entry claimed and done
+    assert me.forget_idle_consumers(idle_s=0.1) == ["busy"]
+    assert me.forget_idle_consumers(idle_s=0) == []  # 0: never
+
+
+def test_sweep_ages_a_worker_known_only_from_heartbeats(client, roster, settings):
+    w = roster.workers[0].worker_id
+    now = time.time()
+    client.hset(settings.key("live"), w, orjson.dumps({"ts": None, "id": w, "lon": None, "lat": None,
+                                                       "status": "online", "seen": now - 900, "bat": 40}))
+    Sweeper(client, settings, roster).sweep(now)
+    entry = orjson.loads(client.hget(settings.key("live"), w))
+    assert entry["status"] == "offline" and entry["ts"] is None and entry["bat"] == 40
+    snap = {x["id"]: x for x in LiveReader(client, roster, settings).snapshot(now=now)}[w]
+    assert snap["status"] == "offline" and snap["seen"] == now - 900 and snap["lon"] is None
+
+
+def test_first_fix_after_heartbeats_replaces_the_contact_only_entry(client, proc, roster, settings):
+    w = roster.workers[0]
+    now = time.time()
+    RedisPingSink(client, settings).write([{"k": "contact", "w": w.worker_id, "d": w.device_id, "ts": now - 10,
+                                            "rx": now, "bat": 55.0, "src": "osmand"}])  # fmt: skip
+    drain(proc)
+    assert orjson.loads(client.hget(settings.key("live"), w.worker_id))["ts"] is None
+    RedisPingSink(client, settings).write([fix(w.worker_id, now - 5, bat=54.0)])
+    drain(proc)
+    entry = orjson.loads(client.hget(settings.key("live"), w.worker_id))
+    assert (entry["ts"], entry["lon"], entry["bat"], entry["seen"]) == (now - 5, LON, 54.0, now - 5)
+    assert int(client.hget(settings.key("stats"), "contacts")) == 1
+    assert int(client.hget(settings.key("stats"), "processed")) == 1

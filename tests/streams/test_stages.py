@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from geo.locate import GridLocator
 from streams.stages import BatchStage, PingStage
 from streams.stages.alerts import RaiseAlerts
-from streams.stages.locate import LocateGrid, StrTreeLocator
+from streams.stages.locate import LocateGrid
 from streams.stages.motion import DetectMotion, LinkPrevious
 from streams.stages.push import PushChanges
 from streams.stages.status import UpdateStatus, status_of
@@ -18,11 +19,12 @@ W = "W120110001001001"  # home: the north-west box (lon 117.30–117.31, lat 39.
 EDGE_LON = ORIGIN_LON + STEP_DEG  # the edge shared by the first two columns
 
 
-@pytest.fixture(params=["district", "strtree"])
+@pytest.fixture(params=["district", "fine-cells"])
 def locate(request, district):
     if request.param == "district":
         return LocateGrid.from_district(district)
-    return LocateGrid(StrTreeLocator(district.grids.geometry.values), district.grids["code"], district.grids["street_code"])
+    grids = district.grids  # geo's locator with 5 m cells: more boundary cells, the same answers
+    return LocateGrid(GridLocator.from_grids(grids, cell_m=5.0), grids["code"], grids["street_code"])
 
 
 def codes_around(district, lon, lat):

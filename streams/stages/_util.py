@@ -1,0 +1,126 @@
+"""Helpers shared by stages and the status sweep (stages import nothing of each other; they import this).
+
+``{p}:live[worker_id]`` holds :func:`live_entry`: the contract's live fields (``ts`` first for the CAS script of
+:mod:`streams.stages.live`) plus private ones: ``_os`` (outside own grid since, unix s), ``_ss`` (still since),
+``_oa`` (outside alert raised).  ``seen`` is the last contact: the newest of the fix time and of any heartbeat
+that came without a fix (:mod:`streams.stages.contact`); a worker known only from heartbeats has ``ts`` null.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from geo.measure import haversine_m
+from streams.contract import POSITION_FIELDS, rooms_of
+
+# KEYS[1] live hash, KEYS[2] dirty hash of room "district", KEYS[3..] dirty hashes of street rooms.
+# ARGV quintuples (worker, expected current json or "" for none, new json, row json, street room index).
+# Replaces a worker's live entry only if it is still the one the caller read (a fix arriving meanwhile wins).
+REPLACE_LIVE = """
+local n = 0
+for i = 1, #ARGV, 5 do
+  local w = ARGV[i]
+  local cur = redis.call('HGET', KEYS[1], w)
+  if (cur == false and ARGV[i + 1] == '') or cur == ARGV[i + 1] then
+    redis.call('HSET', KEYS[1], w, ARGV[i + 2])
+    redis.call('HSET', KEYS[2], w, ARGV[i + 3])
+    local r = tonumber(ARGV[i + 4])
+    if r > 0 then redis.call('HSET', KEYS[2 + r], w, ARGV[i + 3]) end
+    n = n + 1
+  end
+end
+return n
+"""
+
+
+# How each field travels (small rows: the wall screen gets every worker's change several times a second); the
+# rest go as stored.  The row builder is generated from POSITION_FIELDS once, as one list display: it runs for
+# every fix, and a loop over per-field functions costs several times more.
+_ENCODE = {
+    "lon": "None if (v := e.get('{n}')) is None else round(v, 5)",  # WGS-84, ~1 m: finer than any phone fix
+    "lat": "None if (v := e.get('{n}')) is None else round(v, 5)",
+    "ts": "None if (v := e.get('{n}')) is None else int(v)",  # whole seconds, truncated (the fix's second)
+    "spd": "None if (v := e.get('{n}')) is None else round(v, 1)",  # km/h
+    "bat": "None if (v := e.get('{n}')) is None else round(v)",  # %
+    "acc": "None if (v := e.get('{n}')) is None else round(v)",  # m
+    "hdg": "None if (v := e.get('{n}')) is None else round(v) % 360",  # degrees
+    "moving": "1 if e.get('{n}') else 0",
+    "idle": "1 if e.get('{n}') else 0",
+    "sos": "1 if e.get('{n}') else 0",
+    "outside": "1 if e.get('{n}') else 0",
+}
+
+
+def _compile_row_builder():
+    items = ", ".join(f"({_ENCODE.get(n, 'e.get({n!r})').format(n=n)})" for n in POSITION_FIELDS)
+    namespace: dict = {}
+    exec(f"def position_row(e):\n    return [{items}]\n", namespace)  # noqa: S102 - our own constant text
+    fn = namespace["position_row"]
+    fn.__doc__ = "The ``positions`` row of a live entry (the dict :func:`live_entry` makes)."
+    return fn
+
+
+position_row = _compile_row_builder()
+
+
+def status_of(age_s: float, stale_after_s: float, offline_after_s: float) -> str:
+    """``online`` below ``stale_after_s`` of silence, ``offline`` from ``offline_after_s``, ``stale`` between."""
+    if offline_after_s and age_s >= offline_after_s:
+        return "offline"
+    if stale_after_s and age_s >= stale_after_s:
+        return "stale"
+    return "online"
+
+
+def room_keys(settings, streets: list[str]) -> list[str]:
+    """The dirty hashes of the district room and of ``streets``' rooms, in :func:`rooms_of` order."""
+    return [settings.key("dirty", room) for room in rooms_of(streets)]
+
+
+def contact_ts(entry: dict) -> float | None:
+    """The last contact of a stored live entry: the newer of its fix time and its last heartbeat."""
+    ts, seen = entry.get("ts"), entry.get("seen")
+    if ts is None:
+        return seen
+    return ts if seen is None or seen < ts else seen
+
+
+def live_entry(ping, worker, contact: tuple[float, float | None] | None = None) -> dict:
+    """The stored live dict of a fix (contract fields, ``ts`` first for the CAS script, then private ones).
+
+    ``contact``: a heartbeat of the same batch ``(ts, battery)``; if newer than the fix, its time is the last
+    contact and its battery the battery."""
+    prev = ping.prev
+    seen = ping.ts if prev is None or prev.seen is None or prev.seen < ping.ts else prev.seen
+    bat = ping.bat
+    if contact is not None and contact[0] > seen:
+        seen, bat = contact[0], (contact[1] if contact[1] is not None else bat)
+    return {
+        "ts": ping.ts,
+        "id": ping.w,
+        "name": worker.name if worker else ping.w,
+        "lon": ping.lon,
+        "lat": ping.lat,
+        "grid": ping.grid,
+        "street": worker.street_code if worker else ping.street,
+        "home": worker.home_grid if worker else None,
+        "status": ping.status,
+        "moving": ping.moving,
+        "spd": ping.spd,
+        "bat": bat,
+        "outside": ping.outside,
+        "sos": ping.sos,
+        "idle": ping.idle,
+        "acc": ping.acc,
+        "hdg": ping.hdg,
+        "seen": seen,
+        "_os": ping.outside_since,
+        "_ss": ping.still_since,
+        "_oa": ping.outside_alerted,
+    }
+
+
+def distances_m(pings, others) -> np.ndarray:
+    """Metres from each ping to its partner in ``others`` (same length), by geo's haversine, in one call."""
+    a = np.array([(p.lon, p.lat, o.lon, o.lat) for p, o in zip(pings, others, strict=True)], dtype=np.float64)
+    return haversine_m(a[:, 0], a[:, 1], a[:, 2], a[:, 3])

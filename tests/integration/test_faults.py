@@ -1,0 +1,258 @@
+"""Faults on real processes: ``gridpulse process`` and ``gridpulse serve`` run as subprocesses against a real Redis.
+
+* kill -9 of one of two processors under load: every accepted ping ends in its worker's track exactly once (the
+  survivor claims the dead one's pending entries; a batch is applied and acknowledged in one transaction), and
+  the dead consumer is then removed from the group.
+* Redis stopped (cleanly, or killed) and started again on a private port with an append-only file: ingest
+  answers 503 with Retry-After meanwhile, the web process and the processor live through it and resume on their
+  own, and every ping acknowledged with a 2xx is in the tracks afterwards.
+
+Never touches the machine's Redis on 6379 beyond a random key prefix; every process started here is stopped by
+its pid.  Each test stays well under a minute.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+
+from geo.district import save_district
+from streams.pingstream import RedisPingSink
+from streams.roster import Roster
+from tests.conftest import make_box_district
+from tests.streams.helpers import LocalRedis, delete_prefix, free_port, make_settings, shared_redis_available
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+GRIDPULSE = str(Path(sys.executable).with_name("gridpulse"))
+LON, LAT = 117.3, 39.09  # the south-west corner of the box district's first grid
+INGEST_KEY = "fault-ingest-key"
+ADMIN = "fault-admin-token"
+
+
+@pytest.fixture(scope="module")
+def district_file(tmp_path_factory):
+    d = make_box_district()
+    return save_district(d, tmp_path_factory.mktemp("district") / "box.gpkg"), Roster.from_district(d)
+
+
+def _env(redis_url: str, prefix: str, district_path, var_dir) -> dict:
+    return {**os.environ, "GRIDPULSE_REDIS_URL": redis_url, "GRIDPULSE_KEY_PREFIX": prefix,
+            "GRIDPULSE_DISTRICT": str(district_path), "GRIDPULSE_VAR_DIR": str(var_dir),
+            "GRIDPULSE_CLAIM_MIN_IDLE_MS": "1500", "GRIDPULSE_CLAIM_INTERVAL_S": "0.25",
+            "GRIDPULSE_CONSUMER_FORGET_S": "3", "GRIDPULSE_INGEST_KEY": INGEST_KEY,
+            "GRIDPULSE_ADMIN_TOKEN": ADMIN, "PYTHONUNBUFFERED": "1"}  # fmt: skip
+
+
+class Child:
+    """A ``gridpulse`` subprocess, ready once its first line is printed; stopped by its pid."""
+
+    def __init__(self, args: list[str], env: dict, ready: str, timeout_s: float = 45.0):
+        self.proc = subprocess.Popen([GRIDPULSE, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True)
+        self.lines: list[str] = []
+        got = threading.Event()
+
+        def pump():
+            for line in self.proc.stdout:
+                self.lines.append(line)
+                if ready in line:
+                    got.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        if not got.wait(timeout_s):
+            self.stop()
+            raise AssertionError(f"{args[0]} did not start: {''.join(self.lines)[-2000:]}")
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill9(self) -> None:
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.alive:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def member(ts: float, lon: float, lat: float) -> bytes:
+    return f"{ts:.3f},{lon:.6f},{lat:.6f}".encode()  # as AppendTrack writes it
+
+
+def stored_members(client, prefix: str) -> list[bytes]:
+    out = []
+    for key in client.scan_iter(match=f"{prefix}:track:*", count=1000):
+        out += client.zrange(key, 0, -1)
+    return out
+
+
+def pending_of(client, s, consumer: str) -> int:
+    for c in client.xinfo_consumers(s.key("pings"), s.key("processors")):
+        if c["name"] in (consumer, consumer.encode()):
+            return int(c["pending"])
+    return 0
+
+
+def wait_for(predicate, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except redis.RedisError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{what}: not within {timeout_s} s")
+
+
+def test_kill_9_of_a_processor_under_load_loses_and_doubles_nothing(district_file, tmp_path):
+    if not shared_redis_available():
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    path, roster = district_file
+    s = make_settings()
+    env = _env(s.redis_url, s.key_prefix, path, tmp_path)
+    client = redis.Redis.from_url(s.redis_url)
+    victim = survivor = None
+    try:
+        victim = Child(["process", "--name", "victim"], env, "consuming")
+        survivor = Child(["process", "--name", "survivor"], env, "consuming")
+        sink = RedisPingSink(client, s)
+        ws = [w.worker_id for w in roster.workers]
+        base = time.time() - 3000  # fix times 1 s apart per worker, all in the past, none filtered
+        expected: set[bytes] = set()
+        k = 0
+        t_end = time.monotonic() + 6
+        killed = False
+        while time.monotonic() < t_end:  # ~3,600 pings/s for 6 s, the victim killed after 2 s
+            batch = []
+            for _ in range(20):
+                k += 1
+                for j, w in enumerate(ws):
+                    lon, lat = LON + 0.001 + 0.01 * (j % 3) + 0.000001 * k, LAT + 0.001 + 0.01 * (j // 3)
+                    batch.append({"w": w, "d": "", "lon": lon, "lat": lat, "ts": base + k, "rx": time.time(),
+                                  "acc": None, "spd": None, "hdg": None, "bat": None, "sos": False, "src": "batch"})
+                    expected.add(member(base + k, lon, lat))
+            sink.write(batch)
+            if not killed and time.monotonic() > t_end - 4 and pending_of(client, s, "victim") > 0:
+                victim.kill9()  # mid-batch: it holds entries it read and never acknowledged
+                killed = pending_of(client, s, "victim")
+            time.sleep(0.05)
+        total = len(expected)
+        assert killed, "the victim never held pending entries to kill it with"
+
+        def done() -> bool:
+            pending = client.xpending(s.key("pings"), s.key("processors"))["pending"]
+            return pending == 0 and int(client.hget(s.key("stats"), "processed") or 0) >= total
+
+        wait_for(done, 40, "the survivor claiming and processing every ping")
+        assert survivor.alive
+        got = stored_members(client, s.key_prefix)
+        assert len(got) == total and set(got) == expected  # none lost, none stored twice
+        stats = {k.decode(): int(v) for k, v in client.hgetall(s.key("stats")).items()}
+        assert stats["processed"] == total  # no batch applied twice (its effects and its ack are one transaction)
+        assert not any(k.startswith(("dropped:", "dead:")) for k in stats)
+
+        def victim_forgotten() -> bool:
+            names = {c["name"] for c in client.xinfo_consumers(s.key("pings"), s.key("processors"))}
+            return names in ({b"survivor"}, {"survivor"})
+
+        wait_for(victim_forgotten, 15, "the dead consumer removed from the group")
+    finally:
+        for child in (victim, survivor):
+            if child is not None:
+                child.stop()
+        delete_prefix(client, s.key_prefix)
+
+
+@pytest.mark.parametrize("how", ["stop", "kill"])
+def test_redis_restart_503_then_everything_resumes_and_nothing_acknowledged_is_lost(district_file, tmp_path, how):
+    path, roster = district_file
+    binary = shutil.which("redis-server")
+    server = LocalRedis(aof_dir=tmp_path / "aof", binary=binary)  # our own server, AOF fsync always
+    (tmp_path / "aof").mkdir()
+    server.start()
+    prefix = f"fault{uuid.uuid4().hex[:8]}"
+    env = _env(server.url, prefix, path, tmp_path)
+    port = free_port()
+    web = proc = None
+    acked: set[bytes] = set()
+    sent: set[bytes] = set()
+    unavailable: list[str] = []
+    stop = threading.Event()
+
+    def sender():
+        session = requests.Session()
+        ws = list(roster.workers)
+        k = 0
+        while not stop.is_set():
+            k += 1
+            base = time.time() - 5
+            pings, members = [], []
+            for j, w in enumerate(ws):
+                lon, lat = LON + 0.001 + 0.01 * (j % 3) + 0.000001 * k, LAT + 0.001 + 0.01 * (j // 3)
+                pings.append({"worker_id": w.worker_id, "lon": lon, "lat": lat, "ts": round(base, 3)})
+                members.append(member(round(base, 3), lon, lat))
+            sent.update(members)
+            try:
+                r = session.post(f"http://127.0.0.1:{port}/api/v1/pings", json={"pings": pings}, timeout=5,
+                                 headers={"Authorization": f"Bearer {INGEST_KEY}"})
+            except requests.RequestException as e:
+                unavailable.append(f"error {e}")
+                continue
+            if r.status_code == 202:
+                assert r.json()["accepted"] == len(pings), r.text
+                acked.update(members)
+            elif r.status_code == 503:
+                unavailable.append(r.headers.get("Retry-After", "none"))
+            time.sleep(1.05)  # each worker's fixes more than the minimum period apart
+
+    try:
+        web = Child(["serve", "--host", "127.0.0.1", "--port", str(port)], env, "GridPulse serving")
+        proc = Child(["process", "--name", "p1"], env, "consuming")
+        thread = threading.Thread(target=sender, daemon=True)
+        thread.start()
+        client = redis.Redis(port=server.port, socket_connect_timeout=0.5)
+        wait_for(lambda: len(acked) >= 18, 20, "pings accepted before the outage")
+        server.stop(kill=how == "kill")
+        time.sleep(3.5)
+        assert unavailable and all(x.isdigit() and int(x) > 0 for x in unavailable if not x.startswith("error"))
+        assert any(not x.startswith("error") for x in unavailable)  # answered 503 + Retry-After, not a dead socket
+        r = requests.get(f"http://127.0.0.1:{port}/api/v1/live", headers={"Authorization": f"Bearer {ADMIN}"},
+                         timeout=5)
+        assert r.status_code == 503 and r.headers["Retry-After"]
+        assert web.alive and proc.alive
+        server.start()
+        n_before = len(acked)
+        wait_for(lambda: len(acked) >= n_before + 18, 20, "ingest accepting again")
+        stop.set()
+        thread.join(10)
+        wait_for(lambda: acked <= set(stored_members(client, prefix)), 30, "every acknowledged ping in the tracks")
+        stored = set(stored_members(client, prefix))
+        assert stored <= sent  # nothing invented
+        assert web.alive and proc.alive
+        r = requests.get(f"http://127.0.0.1:{port}/api/v1/live", headers={"Authorization": f"Bearer {ADMIN}"},
+                         timeout=5)
+        assert r.status_code == 200 and r.json()["count"] == len(roster)
+    finally:
+        stop.set()
+        for child in (web, proc):
+            if child is not None:
+                child.stop()
+        server.stop()
