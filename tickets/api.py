@@ -1,4 +1,4 @@
-"""The internal ticket API, ``/api/v1``: report, list, read, act; departments; metrics.
+"""The internal ticket API, ``/api/v1``: report, list, read, act; departments (metrics: ``metrics_api``).
 
 Every refusal is JSON ``{"error": {"code", "message"}}`` with its 4xx status, and changes nothing.
 """
@@ -8,23 +8,20 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import flask
-import orjson
 from sqlalchemy import and_
 
 from tickets import metrics, views
 from tickets.errors import TicketError, bad_request
 from tickets.models import tickets
+from tickets.params import json_response as _json
+from tickets.params import parse_day
+from tickets.params import parse_int as _int
 from tickets.photos import Upload
 from tickets.service import NewTicket
 from tickets.states import State, Tier
 
 C = tickets.c
 PHOTO_FIELDS = ("photo", "photos", "photos[]", "media")
-
-
-def _json(data, status: int = 200) -> flask.Response:
-    return flask.Response(orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS), status=status,
-                          mimetype="application/json")
 
 
 def read_uploads(limit_bytes: int) -> list[Upload]:
@@ -43,27 +40,6 @@ def _body() -> dict:
             raise bad_request("bad_json", "the body is not a JSON object.")
         return data
     return flask.request.form.to_dict()
-
-
-def parse_day(value: str | None, name: str) -> date | None:
-    if value in (None, ""):
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise bad_request("bad_date", f"{name} must be a date YYYY-MM-DD, got {value!r}.") from None
-
-
-def _int(value, name: str, default: int, lo: int, hi: int) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        n = int(value)
-    except ValueError:
-        raise bad_request("bad_number", f"{name} must be an integer, got {value!r}.") from None
-    if not lo <= n <= hi:
-        raise bad_request("bad_number", f"{name} must be between {lo} and {hi}, got {n}.")
-    return n
 
 
 def blueprint(ctx) -> flask.Blueprint:
@@ -185,9 +161,6 @@ def blueprint(ctx) -> flask.Blueprint:
         return _json({"departments": [{"code": d.code, "name": d.name, "name_en": d.name_en, "tier": d.tier.value,
                                        "majors": list(d.majors)} for d in deps]})
 
-    from tickets import metrics_api
-
-    metrics_api.add_routes(bp, ctx, _json)
     return bp
 
 

@@ -75,11 +75,12 @@ def register(app: flask.Flask, *, store: SqlTicketStore, district, authenticate:
     TicketService
         The service behind the routes, for the caller's simulator or sweeps.
     """
-    from tickets import api, open311
+    from tickets import api, metrics_api, open311
 
     service = service or TicketService(store, district, settings or load_settings())
     ctx = WebContext(service, authenticate, open311_key)
     ctx.names = _names(service)
     app.register_blueprint(api.blueprint(ctx))
+    app.register_blueprint(metrics_api.blueprint(ctx))
     app.register_blueprint(open311.blueprint(ctx))
     return service
