@@ -62,9 +62,8 @@ def blueprint(ctx) -> flask.Blueprint:
     def _refused(exc: TicketError):
         return json_response({"error": exc.code, "message": exc.message}, exc.status)
 
-    def selection(level: str | None = None, ranking: str | None = None) -> tuple[metrics.Period, dict]:
-        """The period and the filters this caller may read (401/403/400 otherwise)."""
-        actor = ctx.actor()
+    def selection(actor, level: str | None = None, ranking: str | None = None) -> tuple[metrics.Period, dict]:
+        """The period and the filters ``actor`` may read (403/400 otherwise)."""
         filters = scoped(actor, _requested(), level=level, ranking=ranking, worker_grid=svc.worker_grid)
         problem = check_parents(filters)
         if problem:
@@ -87,42 +86,45 @@ def blueprint(ctx) -> flask.Blueprint:
 
     @bp.get("/metrics")
     def summary():
+        actor = ctx.actor()
         level = flask.request.args.get("level", "district")
         if level not in metrics.LEVELS:
             raise bad_request("bad_level", f"level must be one of {', '.join(metrics.LEVELS)}.")
-        period, filters = selection(level=level)
+        period, filters = selection(actor, level=level)
         rows = metrics.summary(engine(), period, level, now=svc.clock(), **filters)
         return json_response(envelope(period, filters, {"level": level}, {"rows": named(rows, level)}))
 
     @bp.get("/metrics/series")
     def series():
+        actor = ctx.actor()
         by = flask.request.args.get("by", "day")
         if by not in ("day", "hour"):
             raise bad_request("bad_series", "by must be day or hour.")
-        period, filters = selection()
+        period, filters = selection(actor)
         rows = metrics.series(engine(), period, by, now=svc.clock(), **filters)
         return json_response(envelope(period, filters, {"by": by}, {"rows": rows}))
 
     @bp.get("/metrics/rankings")
     def rankings():
+        actor = ctx.actor()
         of = flask.request.args.get("of", "streets")
         level = RANKED.get(of)
         if level is None:
             raise bad_request("bad_ranking", "of must be streets, communities, grids, departments or workers.")
-        period, filters = selection(ranking=of)
+        period, filters = selection(actor, ranking=of)
         rows = metrics.ranking(engine(), period, of, now=svc.clock(), **filters)
         return json_response(envelope(period, filters, {"of": of}, {"rows": named(rows, level)}))
 
     @bp.get("/metrics/funnel")
     def funnel():
-        period, filters = selection()
+        period, filters = selection(ctx.actor())
         row = metrics.summary(engine(), period, "district", now=svc.clock(), p90=False, **filters)[0]
         stages = [{"stage": stage, "count": row[field], "definition": text} for stage, field, text in FUNNEL]
         return json_response(envelope(period, filters, {}, {"stages": stages}))
 
     @bp.get("/metrics/departments")
     def departments():
-        period, filters = selection(level="department")
+        period, filters = selection(ctx.actor(), level="department")
         rows = named(metrics.summary(engine(), period, "department", now=svc.clock(), p90=False, **filters),
                      "department")
         rows = [{k: r[k] for k in DEPARTMENT_FIELDS} for r in rows if r["key"] is not None]

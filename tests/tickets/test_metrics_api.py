@@ -144,6 +144,7 @@ def test_a_worker_token_sees_its_own_grid(api):
 @pytest.mark.parametrize("path", ENDPOINTS)
 def test_no_token_is_401_and_admin_sees_all(api, path):
     assert refused(api, path, "nobody", status=401)["error"] == "unauthenticated"
+    assert refused(api, path, "nobody", status=401, level="planet", of="planets")["error"] == "unauthenticated"
     body = ok(api, path, "admin-token", street=OTHER)
     assert body["filters"]["street"] == OTHER
 
