@@ -15,7 +15,7 @@ from numbers import Number
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import Engine, Integer, and_, case, cast, func, literal, or_, select
+from sqlalchemy import Engine, and_, case, func, literal, or_, select
 
 from tickets import rollup
 from tickets.models import tickets
@@ -54,8 +54,8 @@ DEFINITIONS = {
                           "tickets of the period closed",
     "avg_close_h": "the same as average_hours_to_close (kept for older clients)",
     "p90_close_h": "the same as p90_hours_to_close (kept for older clients)",
-    "average_hours_to_handle": "mean wall-clock hours from the last dispatch (派遣) to the department's report of done "
-                               "(反馈), whole seconds, among the tickets handled",
+    "average_hours_to_handle": "mean wall-clock hours from the first dispatch (派遣) to the department's first report "
+                               "of done (反馈), among the tickets handled",
     "returned": "of those, returned (回退) by a department at least once; by department: the one dispatched last",
     "dispatched": "of those, dispatched (派遣) to a department",
     "handled": "of those, reported done by the department (已反馈)",
@@ -83,22 +83,8 @@ def _n(cond):
     return func.sum(case((cond, 1), else_=0))
 
 
-def _handle_s(dialect: str):
-    """Whole seconds from dispatch to handled: the same integers on SQLite and PostgreSQL (floor of each instant),
-    so sums and means agree exactly between the two."""
-    if dialect == "postgresql":
-        def sec(col):
-            return func.floor(func.extract("epoch", col))
-    else:
-        def sec(col):
-            return cast(func.strftime("%s", col), Integer)
-    both = and_(C.handled_at.is_not(None), C.dispatched_at.is_not(None))
-    return case((both, sec(C.handled_at) - sec(C.dispatched_at)), else_=None)
-
-
-def _aggregates(now: datetime, dialect: str = "sqlite") -> list:
+def _aggregates(now: datetime) -> list:
     open_ = C.state.in_([s.value for s in OPEN_STATES])
-    handle_s = _handle_s(dialect)
     overdue_close = and_(open_, C.registered_at.is_not(None), C.close_due_at < now)
     overdue_handle = and_(open_, C.signed_at.is_not(None), C.handled_at.is_(None), C.handle_due_at < now)
     return [
@@ -120,8 +106,8 @@ def _aggregates(now: datetime, dialect: str = "sqlite") -> list:
         _n(and_(open_, C.step_warn_at <= now, C.step_due_at >= now)).label("yellow_now"),
         _n(and_(open_, C.step_due_at >= now, or_(C.step_warn_at.is_(None), C.step_warn_at > now))).label("green_now"),
         _n(C.return_count > 0).label("returned"),
-        func.sum(handle_s).label("sum_handle_s"),
-        func.count(handle_s).label("n_handle_s"),
+        func.sum(C.handle_s).label("sum_handle_s"),
+        func.count(C.handle_s).label("n_handle_s"),
         func.sum(C.close_s).label("sum_close_s"),
         func.count(C.close_s).label("n_close_s"),
     ]
@@ -155,7 +141,7 @@ def _rates(r: dict) -> dict:
     s, n = r.pop("sum_close_s"), r.pop("n_close_s")
     r["avg_close_h"] = r["average_hours_to_close"] = round(float(s) / n / 3600, 2) if n else None
     s, n = r.pop("sum_handle_s"), r.pop("n_handle_s")
-    r["average_hours_to_handle"] = round(s / n / 3600, 2) if n else None
+    r["average_hours_to_handle"] = round(float(s) / n / 3600, 2) if n else None
     red, yellow, green = r["overdue_now"], r["yellow_now"], r["green_now"]
     r["lights"] = {"green": green, "yellow": yellow, "red": red, "none": r["open_now"] - green - yellow - red}
     if r["closure_rate"] is not None:
@@ -185,7 +171,7 @@ def summary(engine: Engine, period: Period, level: str = "district", *, now: dat
     grouped = _computed(engine, period, key, ("summary", level, _filter_key(filters)), filters, now, values=p90)
     rows = [grouped[k] for k in sorted(grouped, key=_sort_key)]
     if level == "district" and not rows:  # an empty period still has a district row, of zeros
-        rows = [_counts({"key": "district", **{a.name: None for a in _aggregates(now, engine.dialect.name)}})]
+        rows = [_counts({"key": "district", **{a.name: None for a in _aggregates(now)}})]
     out = []
     for r in rows:
         values = r.pop(rollup.VALUES, None)
@@ -209,7 +195,7 @@ def _computed(engine: Engine, period: Period, key, query_key: tuple, filters: di
         def index(m, k):
             return k if month is None else (m, k)
 
-        stmt = select(*labels, *_aggregates(now, engine.dialect.name)).where(*where, *filter_where).group_by(*group)
+        stmt = select(*labels, *_aggregates(now)).where(*where, *filter_where).group_by(*group)
         rows = {}
         for r in conn.execute(stmt).mappings():
             r = dict(r)
@@ -243,7 +229,8 @@ def _sort_key(k):
 
 def _counts(row) -> dict:
     # SUM over no rows is NULL and some drivers return Decimal: make every count an int
-    return {k: (v if k == "key" else float(v or 0) if k == "sum_close_s" else int(v or 0)) for k, v in row.items()}
+    return {k: (v if k == "key" else float(v or 0) if k in ("sum_close_s", "sum_handle_s") else int(v or 0))
+            for k, v in row.items()}
 
 
 def series(engine: Engine, period: Period, by: str = "day", *, now: datetime | None = None, **filters) -> list[dict]:

@@ -108,6 +108,7 @@ tickets = Table(
     Column("handled_on_time", Boolean),
     Column("closed_on_time", Boolean),
     Column("close_s", Float),  # wall-clock seconds from report to close
+    Column("handle_s", Float),  # wall-clock seconds from the first dispatch to the first report of done
     Column("pending_request", String(12)),  # extension or suspension a department asked for
     Column("rework_count", Integer, nullable=False, default=0),
     Column("return_count", Integer, nullable=False, default=0),

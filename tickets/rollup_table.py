@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 R = metrics_rollup.c
 VALUES = "_values"  # the key of a partial row holding its close times (as in tickets.rollup)
 # Bump when a partial's fields or their meaning change: rows of another version are simply never read.
-VERSION = 2
+VERSION = 3
 
 
 def query_hash(query_key: tuple) -> str:

@@ -111,12 +111,12 @@ def test_new_figures_recounted_in_python(filled):
     for r in open_:
         lights[Deadlines.light(None, r, NOW) or "none"] += 1  # light() reads the row only, not its instance
     handled = [r for r in rows if r["handled_at"] and r["dispatched_at"]]
-    whole_s = [int(r["handled_at"].timestamp()) - int(r["dispatched_at"].timestamp())
-               for r in handled]
+    seconds = [(r["handled_at"] - r["dispatched_at"]).total_seconds() for r in handled]
     got = metrics.summary(store.engine, period, "district", now=NOW)[0]
     assert got["lights"] == lights and lights["green"] > 0 and lights["red"] > 0
     assert got["returned"] == sum(1 for r in rows if r["return_count"] > 0) > 0
-    assert got["average_hours_to_handle"] == round(sum(whole_s) / len(whole_s) / 3600, 2)
+    assert got["average_hours_to_handle"] == pytest.approx(sum(seconds) / len(seconds) / 3600, abs=0.006)
+    assert all(r["handle_s"] == s for r, s in zip(handled, seconds, strict=True))
     assert got["average_hours_to_close"] == got["avg_close_h"] and got["p90_hours_to_close"] == got["p90_close_h"]
     by_tier = metrics.summary(store.engine, period, "tier", now=NOW)
     assert {r["key"] for r in by_tier} <= {"community", "street", "district"}
