@@ -56,7 +56,9 @@ DEFINITIONS = {
     "p90_close_h": "the same as p90_hours_to_close (kept for older clients)",
     "average_hours_to_handle": "mean wall-clock hours from the first dispatch (派遣) to the department's first report "
                                "of done (反馈), among the tickets handled",
-    "returned": "of those, returned (回退) by a department at least once; by department: the one dispatched last",
+    "returned": "of those, returned (回退) by a department at least once; by department, counted under the "
+                "department the ticket is with now (a return clears it until the next dispatch), not the one that "
+                "returned it",
     "dispatched": "of those, dispatched (派遣) to a department",
     "handled": "of those, reported done by the department (已反馈)",
     "score": "composite: 100 × (0.4 × closure_rate + 0.4 × on_time_closure_rate + 0.2 × (1 − rework_rate))",
