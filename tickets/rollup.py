@@ -192,11 +192,15 @@ def compute(engine: Engine, start: date, end: date, to_utc, query: Query, query_
 
 @contextmanager
 def _snapshot(engine: Engine) -> Iterator[Connection]:
-    """A connection reading one snapshot: PostgreSQL's default READ COMMITTED takes a new one per statement, and a
-    month partial must be tagged with the settled count of the very snapshot it was computed in."""
+    """A connection reading one snapshot, so that a month partial is tagged with the settled count of the very
+    snapshot it was computed in and no ticket is counted both open and settled: PostgreSQL's default READ COMMITTED
+    takes a new snapshot per statement, and Python's sqlite3 runs each SELECT in its own (WAL) read transaction
+    unless one is begun explicitly."""
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        elif engine.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:
+            conn.exec_driver_sql("BEGIN")  # deferred: the snapshot is taken by the first read; closing rolls back
         yield conn
 
 

@@ -220,3 +220,17 @@ def test_migration_0003_fills_handle_s_of_existing_tickets(db_file, tmp_path):
     assert len(done) == 20
     for row in done:  # through julianday: within a millisecond of the live service's value
         assert got[row["id"]] == pytest.approx(row["handle_s"], abs=1e-3)
+
+
+def test_one_request_reads_one_snapshot(engines):
+    """What another process commits while a request is being computed is not seen half-way through it."""
+    a, b = engines
+    count = select(func.count()).select_from(tickets).where(tickets.c.state == "CLOSED")
+    with rollup._snapshot(a) as conn:
+        before = conn.execute(count).scalar_one()
+        with b.begin() as other:  # another process closes an open ticket meanwhile
+            tid = other.execute(select(tickets.c.id).where(tickets.c.state == "IN_PROGRESS").limit(1)).scalar_one()
+            other.execute(update(tickets).where(tickets.c.id == tid).values(state="CLOSED"))
+        assert conn.execute(count).scalar_one() == before
+    with a.connect() as conn:
+        assert conn.execute(count).scalar_one() == before + 1
