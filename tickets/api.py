@@ -11,14 +11,12 @@ import logging
 from datetime import UTC, datetime
 
 import flask
-import orjson
 from sqlalchemy import and_
-from werkzeug.exceptions import HTTPException
 
 from tickets import imagefile, metrics, views
 from tickets.errors import TicketError, bad_request, not_found
 from tickets.models import tickets
-from tickets.params import MAX_DAY, MIN_DAY, parse_day, split
+from tickets.params import MAX_DAY, MIN_DAY, error_response, json_response, parse_day, split
 from tickets.photos import Upload
 from tickets.schemas import ActionIn, DepartmentsQuery, TicketIn, TicketQuery
 from tickets.service import NewTicket
@@ -28,32 +26,14 @@ from tickets.visibility import clauses
 log = logging.getLogger(__name__)
 C = tickets.c
 PHOTO_FIELDS = ("photo", "photos", "photos[]", "media")
-JSON_TYPE = "application/json; charset=utf-8"
 LIST_FILTERS = {"street": C.street_code, "community": C.community_code, "grid": C.grid_code,
                 "category": C.category_code, "department": C.department, "source": C.source}
 REPEATABLE = frozenset({*LIST_FILTERS, "state"})
 __all__ = ["blueprint", "json_response", "parse_day", "read_uploads", "error_response"]
 
 
-def json_response(data, status: int = 200, headers: dict | None = None) -> flask.Response:
-    return flask.Response(orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS), status=status,
-                          content_type=JSON_TYPE, headers=headers)
-
-
 _json = json_response
 
-
-def error_response(exc: Exception) -> flask.Response:
-    """Any exception as the JSON error shape: a refusal keeps its status; an HTTP error its code; a fault is a 500."""
-    if isinstance(exc, TicketError):
-        return json_response(exc.to_dict(), exc.status)
-    if isinstance(exc, HTTPException):
-        code = (exc.name or "error").lower().replace(" ", "_")
-        allow = getattr(exc, "valid_methods", None)
-        headers = {"Allow": ", ".join(allow)} if allow else None
-        return json_response({"error": code, "message": exc.description or exc.name}, exc.code or 500, headers)
-    log.exception("unexpected fault on %s %s", flask.request.method, flask.request.path)
-    return json_response({"error": "internal", "message": "the server failed on this request; it is logged."}, 500)
 
 
 def read_uploads(limit_bytes: int) -> list[Upload]:

@@ -51,6 +51,8 @@ def apply(dl: Deadlines, t: dict, d: Decision, now: datetime, *, department: str
         v["handled_at"] = now
         due = t.get("handle_due_at")
         v["handled_on_time"] = due is None or now <= due
+        if t.get("dispatched_at") is not None:  # the department's time, for its average (metrics)
+            v["handle_s"] = (now - t["dispatched_at"]).total_seconds()
     elif a == "void":
         v["voided_at"] = now
     if d.to_state is State.CLOSED:

@@ -15,7 +15,7 @@ from numbers import Number
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import Engine, and_, case, func, literal, select
+from sqlalchemy import Engine, and_, case, func, literal, or_, select
 
 from tickets import rollup
 from tickets.models import tickets
@@ -25,10 +25,11 @@ C = tickets.c
 LEVELS = {
     "district": None, "street": C.street_code, "community": C.community_code, "grid": C.grid_code,
     "category": C.category_code, "major": C.major_code, "department": C.department, "source": C.source,
-    "worker": C.grid_worker_id,
+    "tier": C.tier, "worker": C.grid_worker_id,
 }
 FILTERS = {"street": C.street_code, "community": C.community_code, "grid": C.grid_code,
-           "category": C.category_code, "major": C.major_code, "department": C.department, "source": C.source}
+           "category": C.category_code, "major": C.major_code, "department": C.department, "source": C.source,
+           "tier": C.tier}
 
 DEFINITIONS = {
     "received": "tickets reported in the period (受理数)",
@@ -45,8 +46,21 @@ DEFINITIONS = {
     "open_now": "of those, still open at as_of",
     "overdue_now": "of those, open with the current step past its deadline at as_of (red light, 超期)",
     "yellow_now": "of those, open with 80–100% of the current step's limit used at as_of (督办)",
-    "avg_close_h": "mean wall-clock hours from report to closure, closed tickets",
-    "p90_close_h": "90th percentile (nearest rank) of wall-clock hours from report to closure",
+    "green_now": "of those, open with under 80% of the current step's limit used at as_of (green light)",
+    "lights": "open tickets by the current step's time-limit light at as_of: green, yellow, red; none = no clock "
+              "runs (suspended 挂账)",
+    "average_hours_to_close": "mean wall-clock hours from report to closure, among the tickets of the period closed",
+    "p90_hours_to_close": "90th percentile (nearest rank) of wall-clock hours from report to closure, among the "
+                          "tickets of the period closed",
+    "avg_close_h": "the same as average_hours_to_close (kept for older clients)",
+    "p90_close_h": "the same as p90_hours_to_close (kept for older clients)",
+    "average_hours_to_handle": "mean wall-clock hours from the first dispatch (派遣) to the department's first report "
+                               "of done (反馈), among the tickets handled",
+    "returned": "of those, returned (回退) by a department at least once; by department, counted under the "
+                "department the ticket is with now (a return clears it until the next dispatch), not the one that "
+                "returned it",
+    "dispatched": "of those, dispatched (派遣) to a department",
+    "handled": "of those, reported done by the department (已反馈)",
     "score": "composite: 100 × (0.4 × closure_rate + 0.4 × on_time_closure_rate + 0.2 × (1 − rework_rate))",
 }
 
@@ -92,6 +106,10 @@ def _aggregates(now: datetime) -> list:
         _n(open_).label("open_now"),
         _n(and_(open_, C.step_due_at < now)).label("overdue_now"),
         _n(and_(open_, C.step_warn_at <= now, C.step_due_at >= now)).label("yellow_now"),
+        _n(and_(open_, C.step_due_at >= now, or_(C.step_warn_at.is_(None), C.step_warn_at > now))).label("green_now"),
+        _n(C.return_count > 0).label("returned"),
+        func.sum(C.handle_s).label("sum_handle_s"),
+        func.count(C.handle_s).label("n_handle_s"),
         func.sum(C.close_s).label("sum_close_s"),
         func.count(C.close_s).label("n_close_s"),
     ]
@@ -123,7 +141,11 @@ def _rates(r: dict) -> dict:
     r["on_time_handling_rate"] = div(r["handled_on_time"], r["due_to_handle"])
     r["rework_rate"] = div(r["reworked"], r["due_to_close"])
     s, n = r.pop("sum_close_s"), r.pop("n_close_s")
-    r["avg_close_h"] = round(float(s) / n / 3600, 2) if n else None
+    r["avg_close_h"] = r["average_hours_to_close"] = round(float(s) / n / 3600, 2) if n else None
+    s, n = r.pop("sum_handle_s"), r.pop("n_handle_s")
+    r["average_hours_to_handle"] = round(float(s) / n / 3600, 2) if n else None
+    red, yellow, green = r["overdue_now"], r["yellow_now"], r["green_now"]
+    r["lights"] = {"green": green, "yellow": yellow, "red": red, "none": r["open_now"] - green - yellow - red}
     if r["closure_rate"] is not None:
         r["score"] = round(100 * (0.4 * r["closure_rate"] + 0.4 * r["on_time_closure_rate"]
                                   + 0.2 * (1 - r["rework_rate"])), 2)
@@ -157,7 +179,7 @@ def summary(engine: Engine, period: Period, level: str = "district", *, now: dat
         values = r.pop(rollup.VALUES, None)
         r = _rates(r)
         s = rollup.nearest_rank(values) if values is not None else None
-        r["p90_close_h"] = round(s / 3600, 2) if s is not None else None
+        r["p90_close_h"] = r["p90_hours_to_close"] = round(s / 3600, 2) if s is not None else None
         out.append(r)
     return out
 
@@ -209,7 +231,8 @@ def _sort_key(k):
 
 def _counts(row) -> dict:
     # SUM over no rows is NULL and some drivers return Decimal: make every count an int
-    return {k: (v if k == "key" else float(v or 0) if k == "sum_close_s" else int(v or 0)) for k, v in row.items()}
+    return {k: (v if k == "key" else float(v or 0) if k in ("sum_close_s", "sum_handle_s") else int(v or 0))
+            for k, v in row.items()}
 
 
 def series(engine: Engine, period: Period, by: str = "day", *, now: datetime | None = None, **filters) -> list[dict]:

@@ -1,4 +1,9 @@
-"""``/api/v1/metrics`` routes: summary rows by level, series by day or hour, rankings."""
+"""``/api/v1/metrics…``: summary rows by level, series, rankings, the funnel and the department table.
+
+Every route takes the period (``from``, ``to``: local days, inclusive; default the last 30 days) and the filters
+of :data:`tickets.metrics.FILTERS`; the caller's token narrows them (:mod:`tickets.metrics_scope`). Refusals are
+``{"error": code, "message": sentence}`` with their 4xx status.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,27 @@ import flask
 
 from tickets import metrics
 from tickets.errors import bad_request
+from tickets.metrics_scope import check_parents, scoped
+from tickets.params import error_response, json_response, parse_day
+from tickets.states import Tier
 
 MAX_SPAN_DAYS = 3660
+RANKED = {"streets": "street", "communities": "community", "grids": "grid", "departments": "department",
+          "workers": "worker"}
+TIER_NAMES = {"community": "社区级", "street": "街道级", "district": "区级"}
+FUNNEL = (  # stage, the summary field counting it, its definition
+    ("received", "received", "tickets reported in the period (受理)"),
+    ("registered", "registered", "of those, registered (立案) or self-handled in the grid"),
+    ("dispatched", "dispatched", "of those, dispatched to a department (派遣)"),
+    ("handled", "handled", "of those, reported done by the department (处置/反馈); self-handled tickets skip this"),
+    ("closed", "closed", "of those, verified and closed (结案)"),
+)
+DEPARTMENT_FIELDS = ("key", "name", "received", "handled", "due_to_handle", "handling_rate", "handled_on_time",
+                     "on_time_handling_rate", "average_hours_to_handle", "returned", "reworked", "rework_rate",
+                     "closed", "closure_rate", "open_now", "overdue_now")
 
 
 def _period(ctx) -> metrics.Period:
-    from tickets.api import parse_day
-
     a = flask.request.args
     start, end = parse_day(a.get("from"), "from"), parse_day(a.get("to"), "to")
     today = ctx.service.clock().astimezone(ctx.service.calendar.tz).date()
@@ -27,53 +46,86 @@ def _period(ctx) -> metrics.Period:
     return metrics.Period(start, end, ctx.service.settings.timezone)
 
 
-def _filters() -> dict:
+def _requested() -> dict:
     a = flask.request.args
-    return {k: a[k] for k in metrics.FILTERS if a.get(k)}
+    out = {k: a[k] for k in metrics.FILTERS if a.get(k)}
+    if "tier" in out and out["tier"] not in set(Tier):
+        raise bad_request("bad_tier", f"tier must be one of {', '.join(Tier)}.")
+    return out
 
 
-def add_routes(bp: flask.Blueprint, ctx, to_json) -> None:
+def blueprint(ctx) -> flask.Blueprint:
+    bp = flask.Blueprint("tickets_metrics", __name__, url_prefix="/api/v1")
     svc = ctx.service
 
+    bp.register_error_handler(Exception, error_response)  # refusals, HTTP errors and faults: one JSON shape
+
+    def selection(actor, level: str | None = None, ranking: str | None = None) -> tuple[metrics.Period, dict]:
+        """The period and the filters ``actor`` may read (403/400 otherwise)."""
+        filters = scoped(actor, _requested(), level=level, ranking=ranking, worker_grid=svc.worker_grid)
+        problem = check_parents(filters)
+        if problem:
+            raise bad_request("bad_parent", problem)
+        return _period(ctx), filters
+
     def named(rows, level):
-        names = ctx.names.get(level, {})
+        names = TIER_NAMES if level == "tier" else ctx.names.get(level, {})
         for r in rows:
             r["name"] = names.get(r["key"]) if r["key"] is not None else "(none)"
         return rows
 
-    def envelope(period, extra, rows):
+    def envelope(period, filters, extra, body):
         return {"from": period.start.isoformat(), "to": period.end.isoformat(), "tz": period.tz,
-                "as_of": svc.clock().isoformat(), **extra, "filters": _filters(), "rows": rows,
+                "as_of": svc.clock().isoformat(), **extra, "filters": filters, **body,
                 "definitions": {**metrics.DEFINITIONS, "worker_score": metrics.WORKER_SCORE}}
+
+    def engine():
+        return svc.store.engine
 
     @bp.get("/metrics")
     def summary():
-        ctx.actor()
-        period = _period(ctx)
+        actor = ctx.actor()
         level = flask.request.args.get("level", "district")
         if level not in metrics.LEVELS:
             raise bad_request("bad_level", f"level must be one of {', '.join(metrics.LEVELS)}.")
-        rows = metrics.summary(svc.store.engine, period, level, now=svc.clock(), **_filters())
-        return to_json(envelope(period, {"level": level}, named(rows, level)))
+        period, filters = selection(actor, level=level)
+        rows = metrics.summary(engine(), period, level, now=svc.clock(), **filters)
+        return json_response(envelope(period, filters, {"level": level}, {"rows": named(rows, level)}))
 
     @bp.get("/metrics/series")
     def series():
-        ctx.actor()
-        period = _period(ctx)
+        actor = ctx.actor()
         by = flask.request.args.get("by", "day")
         if by not in ("day", "hour"):
             raise bad_request("bad_series", "by must be day or hour.")
-        rows = metrics.series(svc.store.engine, period, by, now=svc.clock(), **_filters())
-        return to_json(envelope(period, {"by": by}, rows))
+        period, filters = selection(actor)
+        rows = metrics.series(engine(), period, by, now=svc.clock(), **filters)
+        return json_response(envelope(period, filters, {"by": by}, {"rows": rows}))
 
     @bp.get("/metrics/rankings")
     def rankings():
-        ctx.actor()
-        period = _period(ctx)
+        actor = ctx.actor()
         of = flask.request.args.get("of", "streets")
-        level = {"streets": "street", "communities": "community", "departments": "department",
-                 "workers": "worker", "grids": "grid"}.get(of)
+        level = RANKED.get(of)
         if level is None:
             raise bad_request("bad_ranking", "of must be streets, communities, grids, departments or workers.")
-        rows = metrics.ranking(svc.store.engine, period, of, now=svc.clock(), **_filters())
-        return to_json(envelope(period, {"of": of}, named(rows, level)))
+        period, filters = selection(actor, ranking=of)
+        rows = metrics.ranking(engine(), period, of, now=svc.clock(), **filters)
+        return json_response(envelope(period, filters, {"of": of}, {"rows": named(rows, level)}))
+
+    @bp.get("/metrics/funnel")
+    def funnel():
+        period, filters = selection(ctx.actor())
+        row = metrics.summary(engine(), period, "district", now=svc.clock(), p90=False, **filters)[0]
+        stages = [{"stage": stage, "count": row[field], "definition": text} for stage, field, text in FUNNEL]
+        return json_response(envelope(period, filters, {}, {"stages": stages}))
+
+    @bp.get("/metrics/departments")
+    def departments():
+        period, filters = selection(ctx.actor(), level="department")
+        rows = named(metrics.summary(engine(), period, "department", now=svc.clock(), p90=False, **filters),
+                     "department")
+        rows = [{k: r[k] for k in DEPARTMENT_FIELDS} for r in rows if r["key"] is not None]
+        return json_response(envelope(period, filters, {}, {"rows": rows}))
+
+    return bp

@@ -2,7 +2,8 @@
 
 A ticket row carries the timestamps and flags the metrics count (``registered_at``, ``closed_on_time``,
 ``rework_count`` …) so every metric is one GROUP BY over ``tickets`` with no join. The indexes lead with
-the scope column and end with ``reported_at``, the period every metric filters on.
+the scope column and end with ``reported_at``, the period every metric filters on. ``metrics_rollup`` keeps the
+metrics' month partials of settled tickets where every web process shares them (:mod:`tickets.rollup_table`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -106,6 +108,7 @@ tickets = Table(
     Column("handled_on_time", Boolean),
     Column("closed_on_time", Boolean),
     Column("close_s", Float),  # wall-clock seconds from report to close
+    Column("handle_s", Float),  # wall-clock seconds from the first dispatch to the first report of done
     Column("pending_request", String(12)),  # extension or suspension a department asked for
     Column("rework_count", Integer, nullable=False, default=0),
     Column("return_count", Integer, nullable=False, default=0),
@@ -163,4 +166,17 @@ outbox = Table(
     Column("id", ID, primary_key=True, autoincrement=True),
     _ts("created_at", nullable=False),
     Column("payload", Text, nullable=False),  # the event as orjson text
+)
+
+metrics_rollup = Table(
+    "metrics_rollup",
+    metadata,
+    # one metrics query's figures over the settled tickets reported in one local month (tickets.rollup_table)
+    Column("query_hash", String(40), primary_key=True),  # sha1 of the query's key (level, filters, zone, version)
+    Column("month", String(7), primary_key=True),  # local YYYY-MM
+    Column("settled", BigInteger, nullable=False),  # the month's settled tickets when computed: valid while equal
+    Column("rows", LargeBinary, nullable=False),  # orjson: keys, field names, one list of counts per key
+    Column("close_s", LargeBinary),  # float64 close times, key after key (for the percentile); NULL when not kept
+    Column("query", Text, nullable=False),  # the key in words, for a person reading the table
+    _ts("computed_at", nullable=False),
 )

@@ -8,10 +8,13 @@ code names the field (``missing_<field>``, ``bad_<field>``) and whose sentence s
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 import flask
+import orjson
 from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
 
 from tickets.errors import TicketError, bad_request
 
@@ -97,3 +100,38 @@ def parse_day(value: str | None, name: str) -> date | None:
     if not MIN_DAY <= day <= MAX_DAY:
         raise bad_request("bad_date", f"{name} must be between {MIN_DAY} and {MAX_DAY}, got {day}.")
     return day
+
+
+JSON_TYPE = "application/json; charset=utf-8"
+log = logging.getLogger(__name__)
+
+
+def json_response(data, status: int = 200, headers: dict | None = None) -> flask.Response:
+    """``data`` as JSON (orjson: datetimes as ISO 8601, non-string keys allowed), ``charset=utf-8`` declared."""
+    return flask.Response(orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS), status=status,
+                          content_type=JSON_TYPE, headers=headers)
+
+
+def parse_int(value, name: str, default: int, lo: int, hi: int) -> int:
+    """An integer parameter within ``lo..hi``; ``default`` when absent or empty."""
+    if value in (None, ""):
+        return default
+    try:
+        n = int(value)
+    except ValueError:
+        raise bad_request("bad_number", f"{name} must be an integer, got {value!r}.") from None
+    if not lo <= n <= hi:
+        raise bad_request("bad_number", f"{name} must be between {lo} and {hi}, got {n}.")
+    return n
+
+def error_response(exc: Exception) -> flask.Response:
+    """Any exception as the JSON error shape: a refusal keeps its status; an HTTP error its code; a fault is a 500."""
+    if isinstance(exc, TicketError):
+        return json_response(exc.to_dict(), exc.status)
+    if isinstance(exc, HTTPException):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        allow = getattr(exc, "valid_methods", None)
+        headers = {"Allow": ", ".join(allow)} if allow else None
+        return json_response({"error": code, "message": exc.description or exc.name}, exc.code or 500, headers)
+    log.exception("unexpected fault on %s %s", flask.request.method, flask.request.path)
+    return json_response({"error": "internal", "message": "the server failed on this request; it is logged."}, 500)

@@ -11,6 +11,9 @@ past month is fixed, whatever ``now`` is (the "now" figures concern open tickets
 Partials hold the raw counts (additive), the sum and count of close times (for the mean) and, when a percentile is
 asked for, the close times themselves (a month of a Dongli-sized district is about 17,000 floats).
 The cache is per engine and per process, bounded (least recently used first out), and safe across threads.
+Behind it, the same partials are kept in the SQL store's ``metrics_rollup`` table (:mod:`tickets.rollup_table`),
+so a restarted process or a new web node reads them instead of recomputing (a cold five-year step: seconds → well
+under one); both levels are checked against the month's settled count, so neither can serve a stale figure.
 """
 
 from __future__ import annotations
@@ -19,19 +22,21 @@ import bisect
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import Connection, Engine, func, select
 
+from tickets import rollup_table
 from tickets.models import tickets
 from tickets.states import OPEN_STATES
 
 C = tickets.c
 OPEN = sorted(s.value for s in OPEN_STATES)
-VALUES = "_values"  # the key of a partial row holding its close times (np.ndarray)
+VALUES = rollup_table.VALUES  # the key of a partial row holding its close times (np.ndarray)
 
 Rows = dict[Hashable, dict]  # key → raw counts (and maybe VALUES)
 Query = Callable[..., Rows]  # (connection, extra WHERE conditions, month=None) → rows
@@ -139,16 +144,19 @@ CACHE = MonthCache()
 
 
 def compute(engine: Engine, start: date, end: date, to_utc, query: Query, query_key: tuple, need_values: bool,
-            month_label, cache: MonthCache = CACHE) -> Rows:
+            month_label, cache: MonthCache = CACHE, shared: bool = True) -> Rows:
     """Rows of ``query`` over tickets reported on local days ``start..end``, whole months from ``cache``.
 
     ``to_utc(span)`` gives a span's UTC half-open ``(a, b)``; ``query(conn, where, month=None)`` runs one GROUP BY
     with the extra conditions ``where`` and returns raw rows by key, or by ``(month label, key)`` when given the
     SQL expression ``month_label`` (local ``YYYY-MM``): months missing from the cache are filled in one query.
+    With ``shared``, months missing from this process's cache are read from the ``metrics_rollup`` table before
+    they are computed, and computed ones are stored there for every other process.
     """
     edges, months = split(start, end)
     parts: list[Rows] = []
-    with engine.connect() as conn:  # one read transaction: one consistent snapshot for every part
+    filled: list[tuple[Span, int, Rows]] = []
+    with _snapshot(engine) as conn:  # one read transaction: one consistent snapshot for every part
         for span in edges:
             parts.append(query(conn, _window(to_utc(span))))
         if months:
@@ -169,7 +177,12 @@ def compute(engine: Engine, start: date, end: date, to_utc, query: Query, query_
                     missing.append((span, n))
                 else:
                     parts.append(rows)
-            parts.extend(_fill(engine, conn, missing, to_utc, query, query_key, need_values, month_label, cache))
+            if missing and shared:
+                missing = _from_table(engine, conn, missing, query_key, need_values, cache, parts)
+            filled = _fill(engine, conn, missing, to_utc, query, query_key, need_values, month_label, cache)
+            parts.extend(rows for _, _, rows in filled)
+    if shared and filled:  # after the read transaction: a write never holds up the snapshot
+        rollup_table.save(engine, query_key, [(span.start, n, need_values, rows) for span, n, rows in filled])
     merged = merge(parts)
     if not need_values:  # a cached month may carry close times nobody asked for
         for row in merged.values():
@@ -177,8 +190,38 @@ def compute(engine: Engine, start: date, end: date, to_utc, query: Query, query_
     return merged
 
 
-def _fill(engine, conn, missing, to_utc, query, query_key, need_values, month_label, cache) -> list[Rows]:
-    """Compute and cache the settled partials of ``missing`` months: one month alone, several in one GROUP BY."""
+@contextmanager
+def _snapshot(engine: Engine) -> Iterator[Connection]:
+    """A connection reading one snapshot, so that a month partial is tagged with the settled count of the very
+    snapshot it was computed in and no ticket is counted both open and settled: PostgreSQL's default READ COMMITTED
+    takes a new snapshot per statement, and Python's sqlite3 runs each SELECT in its own (WAL) read transaction
+    unless one is begun explicitly."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        elif engine.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:
+            conn.exec_driver_sql("BEGIN")  # deferred: the snapshot is taken by the first read; closing rolls back
+        yield conn
+
+
+def _from_table(engine, conn, missing, query_key, need_values, cache, parts) -> list[tuple[Span, int]]:
+    """Take what ``metrics_rollup`` holds at the right settled count into ``parts`` (and this process's cache);
+    return the months still missing."""
+    stored = rollup_table.load(conn, query_key, [span.start for span, _ in missing], need_values)
+    still = []
+    for span, n in missing:
+        found = stored.get(span.start)
+        if found is not None and found[0] == n:
+            cache.put(engine, (query_key, span.start), n, found[1], found[2])
+            parts.append(found[2])
+        else:
+            still.append((span, n))
+    return still
+
+
+def _fill(engine, conn, missing, to_utc, query, query_key, need_values, month_label, cache) -> list:
+    """Compute and cache the settled partials of ``missing`` months: one month alone, several in one GROUP BY.
+    Returns ``(span, settled, rows)`` of each."""
     if not missing:
         return []
     settled_only = C.state.not_in(OPEN)
@@ -195,7 +238,7 @@ def _fill(engine, conn, missing, to_utc, query, query_key, need_values, month_la
         by_month = {span.start: by_label.get(span.start.strftime("%Y-%m"), {}) for span, _ in missing}
     for span, n in missing:
         cache.put(engine, (query_key, span.start), n, need_values, by_month[span.start])
-    return list(by_month.values())
+    return [(span, n, by_month[span.start]) for span, n in missing]
 
 
 def _window(utc: tuple) -> list:

@@ -149,7 +149,8 @@ def _new_row(svc, tid, cat, source, lon, lat, grid, at) -> dict:
         "registered_at": None, "dispatched_at": None, "signed_at": None, "handled_at": None, "closed_at": None,
         "voided_at": None, "self_handled": False, "handle_due_at": None, "close_due_at": None,
         "suspended_at": None, "step_remaining_s": None, "handle_remaining_s": None, "close_remaining_s": None,
-        "handled_on_time": None, "closed_on_time": None, "close_s": None, "pending_request": None,
+        "handled_on_time": None, "closed_on_time": None, "close_s": None, "handle_s": None,
+        "pending_request": None,
         "rework_count": 0, "return_count": 0, "extension_count": 0, "suspension_count": 0, "escalation_count": 0,
         **svc.deadlines.start_step(cat.code, State.REPORTED, at),
     }

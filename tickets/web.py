@@ -80,8 +80,7 @@ def register(app: flask.Flask, *, store: SqlTicketStore, district, authenticate:
     service = service or TicketService(store, district, settings or load_settings())
     ctx = WebContext(service, authenticate, open311_key)
     ctx.names = _names(service)
-    bp = api.blueprint(ctx)
-    metrics_api.add_routes(bp, ctx, api.json_response)
-    app.register_blueprint(bp)
+    app.register_blueprint(api.blueprint(ctx))
+    app.register_blueprint(metrics_api.blueprint(ctx))
     app.register_blueprint(open311.blueprint(ctx))
     return service

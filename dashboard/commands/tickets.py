@@ -1,4 +1,4 @@
-"""``gridpulse tickets …``: migrate the ticket store, backfill history, print metrics."""
+"""``gridpulse tickets …``: migrate the ticket store, backfill history, print metrics, manage the metrics rollup."""
 
 from __future__ import annotations
 
@@ -58,8 +58,9 @@ def backfill(days: int = typer.Option(90, min=1, max=3660, help="days of history
 def metrics(
     from_: str = typer.Option(None, "--from", help="first day YYYY-MM-DD (default: 30 days ago)"),
     to: str = typer.Option(None, "--to", help="last day YYYY-MM-DD (default: today)"),
-    level: str = typer.Option("district", help="district|street|community|grid|category|department|source"),
+    level: str = typer.Option("district", help="district|street|community|grid|category|department|source|tier"),
     street: str = typer.Option(None), category: str = typer.Option(None), department: str = typer.Option(None),
+    tier: str = typer.Option(None), source: str = typer.Option(None),
     as_json: bool = typer.Option(False, "--json", help="print JSON rows"),
     database: str = DatabaseOpt,
 ) -> None:
@@ -71,7 +72,8 @@ def metrics(
     start = date.fromisoformat(from_) if from_ else end - timedelta(days=29)
     if level not in m.LEVELS:
         raise typer.BadParameter(f"level must be one of {', '.join(m.LEVELS)}")
-    filters = {k: v for k, v in {"street": street, "category": category, "department": department}.items() if v}
+    filters = {k: v for k, v in {"street": street, "category": category, "department": department, "tier": tier,
+                                 "source": source}.items() if v}
     engine = make_engine(_url(database))
     rows = m.summary(engine, m.Period(start, end), level, **filters)
     if as_json:
@@ -89,3 +91,21 @@ def metrics(
                    f"{pct(r['press_closure_rate']):>9}{r['overdue_now']:>8}")
     typer.echo("结案率 = closed / due to close (standard); 办结率 = closed / received (press figure); "
                "按期 = closed on time / due to close")
+
+
+@app.command()
+def rollup(clear: bool = typer.Option(False, "--clear", help="forget every stored month partial"),
+           database: str = DatabaseOpt) -> None:
+    """Count (or clear) the month partials the web processes share in ``metrics_rollup``.
+
+    Clearing is always safe: partials are recomputed on demand (the first five-year step then takes seconds).
+    """
+    from tickets import rollup_table
+    from tickets.store import make_engine
+    from tickets.store import migrate as upgrade
+
+    engine = make_engine(_url(database))
+    upgrade(engine)
+    if clear:
+        typer.echo(f"{rollup_table.clear(engine):,} month partials dropped")
+    typer.echo(f"{rollup_table.count(engine):,} month partials stored")

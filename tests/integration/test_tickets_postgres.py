@@ -107,3 +107,54 @@ def test_new_ticket_after_backfill_gets_a_fresh_id(pg_service, pg_store):
     top = pg_store.max_id()
     t = pg_service.create(NewTicket("1101", *INSIDE), WORKER)
     assert t["id"] == top + 1
+
+
+def test_the_rollup_table_is_shared_between_engines_and_equal_to_sqlite(pg_database, tmp_path, monkeypatch):
+    """Two engines (two web processes) on one PostgreSQL: what one computes the other reads; a ticket settling
+    through one is counted by both; and every figure equals SQLite's over the same history."""
+    from sqlalchemy import select, update
+
+    from tickets import rollup, rollup_table
+    from tickets.models import tickets
+
+    district = with_locator(make_box_district())
+    settings = load_settings(photo_dir=tmp_path)
+    url = pg_database()
+    SqlTicketStore(url).migrate()
+    a, b = make_engine(url), make_engine(url)
+    lite = SqlTicketStore("sqlite://")
+    lite.migrate()
+    for s in (SqlTicketStore(a), lite):
+        backfill(s, district, days=130, seed=12, now=NOW, settings=settings, per_day=15)
+    period = metrics.Period(date(2024, 7, 20), date(2024, 11, 22))  # August to October whole
+    fills = []
+    original = rollup._fill
+    monkeypatch.setattr(rollup, "_fill", lambda e, c, missing, *x, **k: fills.extend(missing) or original(
+        e, c, missing, *x, **k))
+    rollup.CACHE.clear()
+    first = {lvl: metrics.summary(a, period, lvl, now=NOW) for lvl in ("district", "street", "department")}
+    assert len(fills) == 9 and rollup_table.count(a) == 9
+    fills.clear()
+    rollup.CACHE.clear()
+    assert {lvl: metrics.summary(b, period, lvl, now=NOW) for lvl in first} == first
+    assert fills == []
+    for lvl, rows in first.items():
+        assert sorted(rows, key=lambda r: str(r["key"])) == sorted(metrics.summary(lite.engine, period, lvl, now=NOW),
+                                                                   key=lambda r: str(r["key"]))
+    oa, ob = metrics.Period(date(2024, 10, 1), date(2024, 10, 31)).utc
+    with a.begin() as conn:  # an October ticket reopened (by hand), counted while open …
+        t = conn.execute(select(tickets).where(tickets.c.reported_at >= oa, tickets.c.reported_at < ob,
+                                               tickets.c.state == "CLOSED").limit(1)).mappings().one()
+        conn.execute(update(tickets).where(tickets.c.id == t["id"]).values(state="IN_PROGRESS", closed_at=None,
+                                                                           close_s=None, closed_on_time=None))
+    open_row = metrics.summary(a, period, "district", now=NOW)[0]
+    with b.begin() as conn:  # … then closed by the other process
+        conn.execute(update(tickets).where(tickets.c.id == t["id"]).values(
+            state="CLOSED", closed_at=t["closed_at"], close_s=t["close_s"], closed_on_time=t["closed_on_time"]))
+    closed_row = metrics.summary(a, period, "district", now=NOW)[0]
+    assert closed_row == first["district"][0]
+    assert closed_row["closed"] == open_row["closed"] + 1 and closed_row["open_now"] == open_row["open_now"] - 1
+    assert metrics.summary(b, period, "district", now=NOW)[0] == closed_row
+    lite.engine.dispose()
+    a.dispose()
+    b.dispose()

@@ -29,6 +29,14 @@ def test_migrate_backfill_metrics(env):
     assert "120110001" in r.output and "结案率" in r.output
     r = runner.invoke(app, ["metrics", "--json", "--level", "district"])
     assert '"definitions"' in r.output
+    r = runner.invoke(app, ["metrics", "--level", "street", "--tier", "community", "--from", "2020-01-01"])
+    assert r.exit_code == 0 and "120110001" in r.output, r.output
+    r = runner.invoke(app, ["rollup"])
+    assert r.exit_code == 0 and "month partials stored" in r.output, r.output
+    stored = int(r.output.split()[0].replace(",", ""))
+    assert stored > 0  # the metrics above filled whole months since 2020
+    r = runner.invoke(app, ["rollup", "--clear"])
+    assert f"{stored:,} month partials dropped" in r.output and "\n0 month partials stored" in r.output
 
 
 def test_bad_level_and_missing_district(env, monkeypatch):

@@ -93,3 +93,33 @@ def test_bad_level_and_filter(filled):
         metrics.summary(store.engine, PERIODS[0], "planet")
     with pytest.raises(ValueError):
         metrics.summary(store.engine, PERIODS[0], "street", colour="red")
+
+
+def test_new_figures_recounted_in_python(filled):
+    """Lights, returns and handling hours against a count over the loaded rows (the lights by the same rule
+    a ticket's own light is shown with)."""
+    from tickets.deadlines import Deadlines
+
+    store, _ = filled
+    period = PERIODS[0]
+    a, b = period.utc
+    with store.engine.connect() as c:
+        rows = [dict(r) for r in c.execute(select(tickets).where(tickets.c.reported_at >= a,
+                                                                 tickets.c.reported_at < b)).mappings()]
+    open_ = [r for r in rows if r["state"] not in ("CLOSED", "VOID")]
+    lights = {"green": 0, "yellow": 0, "red": 0, "none": 0}
+    for r in open_:
+        lights[Deadlines.light(None, r, NOW) or "none"] += 1  # light() reads the row only, not its instance
+    handled = [r for r in rows if r["handled_at"] and r["dispatched_at"]]
+    seconds = [(r["handled_at"] - r["dispatched_at"]).total_seconds() for r in handled]
+    got = metrics.summary(store.engine, period, "district", now=NOW)[0]
+    assert got["lights"] == lights and lights["green"] > 0 and lights["red"] > 0
+    assert got["returned"] == sum(1 for r in rows if r["return_count"] > 0) > 0
+    assert got["average_hours_to_handle"] == pytest.approx(sum(seconds) / len(seconds) / 3600, abs=0.006)
+    assert all(r["handle_s"] == s for r, s in zip(handled, seconds, strict=True))
+    assert got["average_hours_to_close"] == got["avg_close_h"] and got["p90_hours_to_close"] == got["p90_close_h"]
+    by_tier = metrics.summary(store.engine, period, "tier", now=NOW)
+    assert {r["key"] for r in by_tier} <= {"community", "street", "district"}
+    assert sum(r["received"] for r in by_tier) == got["received"]
+    for r in by_tier:
+        assert metrics.summary(store.engine, period, "district", now=NOW, tier=r["key"])[0]["received"] == r["received"]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, insert, select, update
 
 from tests.tickets.invariants import p90_nearest_rank
-from tickets import metrics, rollup
+from tickets import metrics, rollup, rollup_table
 from tickets.models import tickets
 from tickets.simulate import backfill
 
@@ -73,8 +73,9 @@ def filled(tmp_path):
 
 
 def fresh(engine, period, level, **filters):
-    """The figures with an empty cache: every part read from SQL."""
+    """The figures with empty caches (this process's and the shared table): every part read from SQL."""
     rollup.CACHE.clear()
+    rollup_table.clear(engine)
     return metrics.summary(engine, period, level, now=NOW, **filters)
 
 
