@@ -167,12 +167,13 @@ class Departments(BaseModel):
 
 
 class MetricsQuery(_In):
-    """``GET /api/v1/metrics``, ``/metrics/series`` and ``/metrics/rankings``: the period and the filters."""
+    """``GET /api/v1/metrics`` and ``/series``, ``/rankings``, ``/funnel``, ``/departments``: the period and the
+    filters (a street, department or worker token is held to its own scope: 403 beyond it)."""
 
     from_: str | None = Field(None, alias="from", description="first local day YYYY-MM-DD; default to − 29 days")
     to: str | None = Field(None, description="last local day YYYY-MM-DD, inclusive; default today")
     level: Literal["district", "street", "community", "grid", "category", "major", "department", "source",
-                   "worker"] | None = Field(None, description="summary only; default district")
+                   "tier", "worker"] | None = Field(None, description="summary only; default district")
     by: Literal["day", "hour"] | None = Field(None, description="series only; default day")
     of: Literal["streets", "communities", "grids", "departments", "workers"] | None = Field(
         None, description="rankings only; default streets")
@@ -183,6 +184,7 @@ class MetricsQuery(_In):
     major: str | None = None
     department: str | None = None
     source: str | None = None
+    tier: Literal["community", "street", "district"] | None = None
 
 
 class MetricsOut(BaseModel):
@@ -196,4 +198,18 @@ class MetricsOut(BaseModel):
     as_of: str
     filters: dict[str, str]
     rows: list[dict]
+    definitions: dict[str, str]
+
+
+class FunnelOut(BaseModel):
+    """``GET /api/v1/metrics/funnel``: received → registered → dispatched → handled → closed for the selection."""
+
+    model_config = ConfigDict(extra="allow")
+
+    from_: str = Field(alias="from")
+    to: str
+    tz: str
+    as_of: str
+    filters: dict[str, str]
+    stages: list[dict]
     definitions: dict[str, str]

@@ -174,3 +174,25 @@ def test_as_of_is_beijing_time(web):
     d = read_tickets(service, None, "en", now=datetime(2024, 11, 18, 2, 0, 5, tzinfo=UTC))
     assert panel_values(d, "en", service.district)[len(L.CASE_FIGURES) * 2 + len(L.RATES) * 2] == "10:00:05"
     assert metrics.DEFINITIONS["closure_rate"].startswith("结案率")
+
+
+@pytest.mark.integration
+def test_a_wall_opened_mid_shift_starts_with_the_newest_alerts_and_ticket_events(redis_url, key_prefix):
+    import orjson
+    import redis
+
+    from dashboard.screens.wall.data import recent_feed
+
+    c = redis.Redis.from_url(redis_url)
+    c.xadd(f"{key_prefix}:alerts", {"a": orjson.dumps({"kind": "sos", "w": "W1", "name": "格格1", "grid": "g1",
+                                                         "street": "120110001", "ts": 100.0})})
+    c.xadd(f"{key_prefix}:alerts", {"a": b"not json"})
+    for i, street in enumerate(["120110002", "120110001"]):
+        event = {"ticket_id": i, "number": f"N{i}", "action": "report", "street_code": street, "category_code": "1101",
+                 "at": datetime.fromtimestamp(200 + i, UTC).isoformat()}
+        c.xadd(f"{key_prefix}:ticket-events", {"event_id": str(i), "event": orjson.dumps(event)})
+    items = recent_feed(c, key_prefix, None)
+    assert [(x["kind"], x["ts"]) for x in items] == [("ticket", 201.0), ("ticket", 200.0), ("alert", 100.0)]
+    mine = recent_feed(c, key_prefix, "120110001")
+    assert [x.get("no") or x.get("name") for x in mine] == ["N1", "格格1"]
+    assert recent_feed(c, key_prefix, None, n=1)[0]["no"] == "N1"

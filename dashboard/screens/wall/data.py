@@ -90,27 +90,27 @@ def read_patrol(reader, roster, scope: str | None, now: datetime | None = None, 
 def recent_feed(client, key_prefix: str, scope: str | None, n: int = 40) -> list[dict]:
     """The newest worker alerts and ticket events (``{p}:alerts``, ``{p}:ticket-events``), newest first, so a wall
     screen opened mid-shift starts with a full feed. Items: ``{"kind": "alert"|"ticket", "what", "ts", ...}``."""
-    import orjson
-
-    items: list[dict] = []
-    for _id, fields in client.xrevrange(f"{key_prefix}:alerts", count=n * 3 if scope else n):
-        try:
-            a = orjson.loads(fields[b"a"])
-        except (KeyError, orjson.JSONDecodeError):
-            continue
-        if scope and a.get("street") != scope:
-            continue
-        items.append({"kind": "alert", "what": a.get("kind"), "ts": a.get("ts"), "name": a.get("name") or a.get("w"),
-                      "grid": a.get("grid")})
-    for _id, fields in client.xrevrange(f"{key_prefix}:ticket-events", count=n * 3 if scope else n):
-        try:
-            e = orjson.loads(fields[b"event"])
-        except (KeyError, orjson.JSONDecodeError):
-            continue
-        if scope and e.get("street_code") != scope:
-            continue
+    items = [{"kind": "alert", "what": a.get("kind"), "ts": a.get("ts"), "name": a.get("name") or a.get("w"),
+              "grid": a.get("grid")}
+             for a in _newest(client, f"{key_prefix}:alerts", b"a", n, scope, "street")]
+    for e in _newest(client, f"{key_prefix}:ticket-events", b"event", n, scope, "street_code"):
         ts = datetime.fromisoformat(e["at"]).timestamp() if e.get("at") else None
         items.append({"kind": "ticket", "what": e.get("action"), "ts": ts, "no": e.get("number"),
                       "category": e.get("category_code"), "street": e.get("street_code")})
     items.sort(key=lambda x: x["ts"] or 0, reverse=True)
     return items[:n]
+
+
+def _newest(client, stream: str, field: bytes, n: int, scope: str | None, street_key: str) -> list[dict]:
+    """The newest ``n`` JSON entries of ``stream`` (in ``scope``'s street when given; unreadable ones skipped)."""
+    import orjson
+
+    out = []
+    for _id, fields in client.xrevrange(stream, count=n * 3 if scope else n):
+        try:
+            item = orjson.loads(fields[field])
+        except (KeyError, orjson.JSONDecodeError):
+            continue
+        if not scope or item.get(street_key) == scope:
+            out.append(item)
+    return out[:n]
