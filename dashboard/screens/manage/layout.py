@@ -69,16 +69,16 @@ def layout(lang: str | None = None, street: str | None = None, **query):
         ]),
         html.Div(className="mg-toolbar", children=[
             _period(sel, lang), *_filters(service, lang),
-            html.Div(className="mg-actions", children=[
-                html.Button(tr(L.COPY_LINK, lang), id="manage-copy", className="mg-btn", n_clicks=0),
-                html.A(tr(L.REPORT, lang), id="manage-report", className="mg-btn", target="_blank", href="#"),
-            ]),
         ]),
         html.Div(className="mg-crumbs-row", children=[
             html.Nav(id="manage-crumbs", className="mg-crumbs"),
             html.Span(id="manage-period-text", className="mg-period-text"),
             html.Span(id="manage-x-kpis", className="mg-export"),
             html.Span([tr(L.AS_OF, lang), " ", html.Span("—", id="manage-asof")], className="gp-muted mg-asof"),
+            html.Div(className="mg-actions", children=[
+                html.Button(tr(L.COPY_LINK, lang), id="manage-copy", className="mg-btn", n_clicks=0),
+                html.A(tr(L.REPORT, lang), id="manage-report", className="mg-btn", target="_blank", href="#"),
+            ]),
         ]),
         html.Div(id="manage-notice", className="mg-notice", hidden=True),
         html.Section(id="manage-kpis", className="mg-kpis"),
@@ -135,7 +135,8 @@ def _period(sel, lang: str) -> html.Div:
         dcc.DatePickerRange(id="manage-dates", display_format="YYYY-MM-DD", minimum_nights=0,
                             start_date=sel.start.isoformat() if sel.start else None,
                             end_date=sel.end.isoformat() if sel.end else None, className="mg-dates",
-                            first_day_of_week=1),
+                            first_day_of_week=1, start_date_placeholder_text=tr(("开始日期", "Start date"), lang),
+                            end_date_placeholder_text=tr(("结束日期", "End date"), lang)),
     ])
 
 
