@@ -126,7 +126,8 @@ def trend_figure(rows: list[dict], by: str, lang: str) -> dict:
          "name": tr(("结案率 %", "Closure rate %"), lang), "mode": "lines+markers",
          "line": {"color": COLORS["rate"], "width": 2}, "marker": {"size": 4}},
     ]
-    return _fig(data, {"barmode": "overlay", "bargap": 0.2, "xaxis": {**_AXIS, "nticks": 16}, "yaxis": _AXIS,
+    return _fig(data, {"barmode": "overlay", "bargap": 0.2, "xaxis": {**_AXIS, "type": "category", "nticks": 16},
+                       "yaxis": _AXIS,
                        "yaxis2": {**_AXIS, "overlaying": "y", "side": "right", "range": [0, 105], "tickmode": "auto",
                                   "ticksuffix": "%", "showgrid": False}, "hovermode": "x unified"})
 

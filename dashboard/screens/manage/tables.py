@@ -39,7 +39,8 @@ def kpis(service, units, sel: Selection, now: datetime):
                  ("previous", ("上期", "Previous period"), "number"), ("change", ("变化", "Change")),
                  ("definition", ("定义", "Definition")))
     rows = [{"metric": tr(label, sel.lang), "value": _value(cur.get(k), kind), "previous": _value(prev.get(k), kind),
-             "change": change(cur.get(k), prev.get(k), kind)[0], "definition": DEFINITIONS[k]}
+             "change": "—" if k in L.NOW_KPIS else change(cur.get(k), prev.get(k), kind)[0],
+             "definition": DEFINITIONS[k]}
             for k, label, kind in L.KPIS]
     return cols, rows
 
