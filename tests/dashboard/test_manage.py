@@ -196,3 +196,17 @@ def test_breadcrumb_and_pager(units):
     pages = V.pager(Selection(page=2), total=50, page_size=15, lang="en")
     assert [getattr(p, "id", None) for p in pages] == ["manage-prev", "manage-page-of", "manage-next"]
     assert "Page 2 of 4" in pages[1].children
+
+
+def test_recent_views_expire_and_stay_bounded():
+    from dashboard.screens.manage.data import Recent
+
+    keep = Recent(ttl_s=60, maxsize=2)
+    keep.put("a", 1)
+    keep.put("b", 2)
+    assert keep.get("a") == 1
+    keep.put("c", 3)  # "b" is the least recently used: out
+    assert (keep.get("a"), keep.get("b"), keep.get("c")) == (1, None, 3)
+    gone = Recent(ttl_s=0)
+    gone.put("a", 1)
+    assert gone.get("a") is None

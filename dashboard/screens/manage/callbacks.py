@@ -18,7 +18,7 @@ from dashboard.screens.kit import tr
 from dashboard.screens.manage import figures as F
 from dashboard.screens.manage import labels as L
 from dashboard.screens.manage import views as V
-from dashboard.screens.manage.data import PAGE_SIZE, read
+from dashboard.screens.manage.data import PAGE_SIZE, read_recent
 from dashboard.screens.manage.selection import FILTER_KEYS, Selection, SelectionError, parse, scoped
 from dashboard.screens.manage.units import units_of
 from tickets.board import light_of
@@ -130,7 +130,7 @@ def view(search, trigger, *, period, start, end, filters, map_click, bar_click, 
         prefix = L.FORBIDDEN if isinstance(exc, PermissionError) else L.BAD_SELECTION
         return refused(tr(prefix, lang) + str(exc), lang, n_outputs)
     new_search = new.query_string()
-    data = read(service, units, new)
+    data = read_recent(service, units, new)
     out = _outputs(data, new, principal, c, service, units, lang=new.lang)
     url = new_search if new_search != (search or "") and trigger is not None and trigger != "manage-url" else no_update
     TIMINGS.append(time.perf_counter() - t0)

@@ -8,6 +8,9 @@ reported in the period.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +19,7 @@ from dashboard.screens.manage.selection import Selection, previous
 from tickets import drill, metrics
 
 PAGE_SIZE = 15
+RECENT_TTL_S = 20.0  # a view read less than this ago is drawn again as it was (back button, a second click)
 HOURLY_MAX_DAYS = 2  # a period of up to two days is drawn by hour of day
 
 
@@ -123,3 +127,45 @@ def read(service, units, sel: Selection, now: datetime | None = None) -> ManageD
     page, total = got.pop("page")
     return ManageData(sel=sel, period=period, prev_period=prev_period, by=by, tickets=page, total=total, as_of=now,
                       **got)
+
+
+class Recent:
+    """The views read in the last ``ttl_s`` seconds, by service and selection (its query holds scope and language),
+    so that stepping back, or drawing a view twice, does not query again. Small, bounded, thread-safe."""
+
+    def __init__(self, ttl_s: float = RECENT_TTL_S, maxsize: int = 64):
+        self.ttl_s, self.maxsize = ttl_s, maxsize
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key) -> ManageData | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None or time.monotonic() - found[0] > self.ttl_s:
+                return None
+            self._items.move_to_end(key)  # least recently used goes first
+            return found[1]
+
+    def put(self, key, data: ManageData) -> None:
+        with self._lock:
+            self._items[key] = (time.monotonic(), data)
+            self._items.move_to_end(key)
+            while len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+RECENT = Recent()
+
+
+def read_recent(service, units, sel: Selection) -> ManageData:
+    """:func:`read`, or the same view read less than :data:`RECENT_TTL_S` ago."""
+    key = (id(service), sel.query_string())
+    found = RECENT.get(key)
+    if found is None:
+        found = read(service, units, sel)
+        RECENT.put(key, found)
+    return found
