@@ -49,6 +49,13 @@ def site(tmp_path_factory):
     server, _ = create_app(district=district, settings=StreamSettings.from_env(key_prefix="t-manage-b"),
                            tokens=tokens, roster=roster, reader=FakeReader(roster), message_queue=None, ingest=False,
                            extensions=[ticket_extension(store, open311_key=None, settings=settings)])
+    from tests.tickets.conftest import DISTRICT, JPEG
+    from tickets.photos import Upload
+    from tickets.service import NewTicket
+
+    # the newest ticket of community 120110002001, with a photo the drawer must show
+    server.extensions["tickets"].create(NewTicket(category="1101", lon=117.315, lat=39.095, description="有照片",
+                                                  photos=[Upload("p.jpg", JPEG)]), DISTRICT)
     web = WebServer(server).start()
     yield web
     web.stop()
@@ -133,10 +140,15 @@ def test_admin_drills_filters_exports_and_steps_back(site, page):
     grids = page.locator("#manage-ranking-table td.mg-name").all_inner_texts()
     assert grids and all("2街道·1社区" in g for g in grids)
 
-    # one ticket: its history
+    # one ticket: its history and its photo (fetched from /api/v1/photos/<id> with the page's token)
     page.locator("#manage-tickets-table tr.mg-ticket").first.click()
     page.wait_for_selector("#manage-drawer:not([hidden]) #manage-history li", timeout=30_000)
     assert page.inner_text("#manage-detail-number").startswith("1201")
+    assert "有照片" in page.inner_text("#manage-detail")
+    page.wait_for_function("() => (document.querySelector('#manage-history img[data-photo]') || {src: ''})"
+                           ".src.startsWith('blob:')", timeout=30_000)
+    page.click("#manage-drawer-close")
+    page.wait_for_selector("#manage-drawer[hidden]", state="attached", timeout=30_000)
 
 
 def test_street_token_sees_no_other_street(site, page):
