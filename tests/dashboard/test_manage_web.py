@@ -1,0 +1,172 @@
+"""/manage in the real web app: the view callback, the CSV/XLSX exports and the printable report, with their scope."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from dashboard.app import create_app
+from dashboard.screens.manage import callbacks as CB
+from dashboard.tickets_web import ticket_extension
+from tests.dashboard.conftest import ADMIN, STREET1, STREET2
+from tickets import metrics
+from tickets.settings import load_settings
+from tickets.simulate import backfill
+from tickets.store import SqlTicketStore
+
+N_OUTPUTS = 32
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory):
+    from dashboard.auth import TokenRegistry
+    from streams.roster import Roster
+    from streams.settings import StreamSettings
+    from tests.conftest import make_box_district
+    from tests.dashboard.conftest import FakeReader
+    from tests.tickets.conftest import with_locator
+
+    district = with_locator(make_box_district())
+    store = SqlTicketStore("sqlite://")
+    store.migrate()
+    settings = load_settings(photo_dir=tmp_path_factory.mktemp("photos"), database_url="sqlite://")
+    backfill(store, district, days=40, seed=3, now=datetime.now(UTC), settings=settings, per_day=30)
+    tokens = TokenRegistry.from_mapping(admin=ADMIN, streets={"120110001": STREET1, "120110002": STREET2})
+    roster = Roster.from_district(district)
+    server, _ = create_app(district=district, settings=StreamSettings.from_env(key_prefix="t-manage"), tokens=tokens,
+                           roster=roster, reader=FakeReader(roster), message_queue=None, ingest=False,
+                           extensions=[ticket_extension(store, open311_key=None, settings=settings)])
+    yield server
+    store.engine.dispose()
+
+
+def auth(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def service(server):
+    return server.extensions["tickets"]
+
+
+def read_csv(resp) -> list[list[str]]:
+    text = resp.data.decode("utf-8")
+    assert text.startswith("\ufeff")  # spreadsheet programs need the BOM for the Chinese headers
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def test_units_csv_is_the_street_ranking(web):
+    client = web.test_client()
+    r = client.get("/manage/export?table=units&format=csv&period=month", headers=auth(ADMIN))
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    assert "attachment" in r.headers["Content-Disposition"] and ".csv" in r.headers["Content-Disposition"]
+    rows = read_csv(r)
+    assert rows[0][:3] == ["名次", "代码", "名称"]
+    svc = service(web)
+    now = svc.clock()
+    today = now.astimezone(svc.calendar.tz).date()
+    ranked = metrics.ranking(svc.store.engine, metrics.Period(today.replace(day=1), today), "streets", now=now)
+    assert [row[1] for row in rows[1:]] == [x["key"] for x in ranked]
+    assert [int(row[7]) for row in rows[1:]] == [x["received"] for x in ranked]
+
+
+def test_xlsx_holds_the_same_table(web):
+    from openpyxl import load_workbook
+
+    client = web.test_client()
+    q = "table=categories&period=7d&lang=en"
+    c = read_csv(client.get(f"/manage/export?{q}&format=csv", headers=auth(ADMIN)))
+    x = client.get(f"/manage/export?{q}&format=xlsx", headers=auth(ADMIN))
+    assert x.status_code == 200 and x.mimetype.endswith("spreadsheetml.sheet")
+    ws = load_workbook(io.BytesIO(x.data)).active
+    cells = [[v for v in row] for row in ws.iter_rows(values_only=True)]
+    assert cells[0] == c[0] == ["Code", "Category", "Received", "Closed", "Closure rate", "Cumulative share"]
+    assert len(cells) == len(c) > 2
+    assert [row[0] for row in cells[1:]] == [row[0] for row in c[1:]]
+    assert [row[2] for row in cells[1:]] == [int(row[2]) for row in c[1:]]
+    assert ws.cell(row=2, column=5).number_format == "0.0%"
+
+
+def test_ticket_export_is_every_ticket_of_a_street(web):
+    client = web.test_client()
+    r = client.get("/manage/export?table=tickets&format=csv&period=month&lang=en", headers=auth(STREET1))
+    assert r.status_code == 200
+    rows = read_csv(r)
+    assert rows[0][:4] == ["Number", "Reported", "Category", "Street"]
+    assert len(rows) > 16  # every ticket, not one page
+    assert {row[3] for row in rows[1:]} == {"测试1街道"}  # a street token's view: its own street only
+
+
+@pytest.mark.parametrize(("token", "query", "status", "code"), [
+    (STREET1, "street=120110002", 403, "forbidden"),
+    (STREET1, "grid=120110002001001", 403, "forbidden"),
+    (None, "", 401, "unauthenticated"),
+    (ADMIN, "table=nope", 400, "bad_table"),
+    (ADMIN, "format=pdf", 400, "bad_format"),
+    (ADMIN, "street=999", 400, "unknown_place"),
+])
+def test_refusals(web, token, query, status, code):
+    q = "table=units&format=csv&" + query if "table=" not in query else query + "&format=csv"
+    if "format=pdf" in query:
+        q = "table=units&" + query
+    r = web.test_client().get(f"/manage/export?{q}", headers=auth(token) if token else {})
+    assert r.status_code == status
+    assert r.json["error"] == code and r.json["message"]
+
+
+def test_the_page_cookie_is_enough_for_an_export(web):
+    client = web.test_client()
+    client.set_cookie("gp_token", STREET2)
+    assert client.get("/manage/export?table=kpis&format=csv").status_code == 200
+    assert client.get("/manage/export?table=kpis&format=csv&street=120110001").status_code == 403
+
+
+def test_report_is_printable_with_definitions(web):
+    r = web.test_client().get("/manage/report?period=month&street=120110002", headers=auth(ADMIN))
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    html = r.data.decode()
+    assert "@media print" in html and "window.print()" in html
+    assert "测试2街道" in html and "结案率 = closed / due_to_close" in html  # the KPI definitions
+    assert html.count("<table>") == 5  # KPIs, communities, categories, departments, lights
+    assert web.test_client().get("/manage/report?street=120110002", headers=auth(STREET1)).status_code == 403
+
+
+def _view(web, token, search, trigger=None, **kw):
+    args = {"period": None, "start": None, "end": None, "filters": {}, "map_click": None, "bar_click": None}
+    args.update(kw)
+    with web.test_request_context("/_dash-update-component", method="POST", headers=auth(token)):
+        return CB.view(search, trigger, n_outputs=N_OUTPUTS, **args)
+
+
+def test_a_drill_step_in_the_view_callback(web):
+    out = _view(web, ADMIN, "?period=month&level=district", "manage-bars",
+                bar_click={"points": [{"customdata": "120110002"}]})
+    assert out[0] == "?period=month&level=street&street=120110002"  # the new URL: a history entry
+    assert out[9] is True  # no notice
+    crumbs = [getattr(c, "id", None) for c in out[10]]
+    assert crumbs == ["manage-crumb-district", None, "manage-crumb-street"]
+    assert out[14].id == {"type": "manage-map", "key": "community:120110002"}
+    assert set(out[14].figure["data"][-1]["locations"]) == {"120110002001", "120110002002"}
+    assert out[24] == "/manage/report?period=month&level=street&street=120110002"
+    # the back button: the URL drives the view and is not pushed again
+    back = _view(web, ADMIN, "?period=month&level=district", "manage-url")
+    assert back[0] is CB.no_update and [getattr(c, "id", None) for c in back[10]] == ["manage-crumb-district"]
+
+
+def test_the_view_refuses_another_street(web):
+    out = _view(web, STREET1, "?level=street&street=120110002", "manage-url")
+    assert out[9] is False and "120110002" in out[8]
+    assert out[13] == [] and out[22] == []  # no KPI, no ticket of the other street
+    own = _view(web, STREET1, "?period=month", "manage-url")
+    assert own[9] is True
+    assert [getattr(c, "id", None) for c in own[10]] == ["manage-crumb-street"]  # nothing above its street
+
+
+def test_view_timing_is_recorded(web):
+    before = len(CB.TIMINGS)
+    t0 = time.perf_counter()
+    _view(web, ADMIN, "?period=quarter&level=district", "manage-url")
+    assert len(CB.TIMINGS) == before + 1 and 0 < CB.TIMINGS[-1] <= time.perf_counter() - t0
