@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.pool import StaticPool
+
 from dashboard.screens.manage.selection import Selection, previous
 from tickets import drill, metrics
 
@@ -122,8 +124,11 @@ def read(service, units, sel: Selection, now: datetime | None = None) -> ManageD
         "lights": (drill.lights, engine, period, now),
         "page": (lambda: drill.ticket_page(engine, period, page=sel.page, page_size=PAGE_SIZE, **f),),
     }
-    futures = {k: _POOL.submit(job[0], *job[1:], **(f if k == "lights" else {})) for k, job in jobs.items()}
-    got = {k: fut.result() for k, fut in futures.items()}
+    if isinstance(engine.pool, StaticPool):  # one shared connection (in-memory SQLite): its reads take turns
+        got = {k: job[0](*job[1:], **(f if k == "lights" else {})) for k, job in jobs.items()}
+    else:
+        futures = {k: _POOL.submit(job[0], *job[1:], **(f if k == "lights" else {})) for k, job in jobs.items()}
+        got = {k: fut.result() for k, fut in futures.items()}
     page, total = got.pop("page")
     return ManageData(sel=sel, period=period, prev_period=prev_period, by=by, tickets=page, total=total, as_of=now,
                       **got)
