@@ -18,6 +18,8 @@ class WebSettings:
                     drawn coordinate is shifted WGS-84 → GCJ-02 (polygons on the server, dots in the browser)
     map_zoom        initial zoom; 0 = fit the district
     polygon_tolerance_deg  simplification of drawn grid outlines (1e-5° ≈ 1 m)
+    visits_push_s   ``GRIDPULSE_VISITS_PUSH_S``: how often a street room with a street screen open gets its workers'
+                    visit figures (``visits`` event); 0 = never
     """
 
     tile_url: str = ""
@@ -25,12 +27,15 @@ class WebSettings:
     map_zoom: float = 0.0
     polygon_tolerance_deg: float = 1e-5
     language: str = "zh-CN"
+    visits_push_s: float = 30.0
 
     def __post_init__(self):
         if self.tile_crs not in TILE_CRS:
             raise ValueError(f"GRIDPULSE_TILE_CRS must be one of {', '.join(TILE_CRS)}, got {self.tile_crs!r}")
         if self.tile_url and not all(k in self.tile_url for k in ("{z}", "{x}", "{y}")):
             raise ValueError(f"GRIDPULSE_TILE_URL must contain {{z}}, {{x}} and {{y}}, got {self.tile_url!r}")
+        if self.visits_push_s < 0:
+            raise ValueError("visits_push_s must be ≥ 0")
         if self.polygon_tolerance_deg < 0:
             raise ValueError("polygon_tolerance_deg must be ≥ 0")
 
