@@ -120,3 +120,23 @@ def test_coverage_counts_days_visited_and_workers_below_target(client, settings,
     row = {x["id"]: x for x in cov["workers"]}[w.worker_id]
     assert row["days_active"] == 2 and row["below_target_days"] == 2 and w.worker_id in cov["below_target"]
     assert all(g["street"] == w.street_code for g in cov["grids"])
+
+
+def test_a_simulated_morning_written_as_history_reads_back_as_visits(client, settings, reader, district, roster):
+    from streams.history import simulate_tracks, write_history
+
+    day = "2026-03-03"
+    start = _day_start(day) + 8 * 3600
+    street = roster.workers[0].street_code
+    mine = district.workers[district.workers["home_grid"].isin([w.home_grid for w in roster.in_street(street)])]
+    tracks = simulate_tracks(district, mine, start=start, end=start + 4 * 3600)
+    n = write_history(client, settings, reader.locator, tracks)
+    assert n == sum(len(a) for a in tracks.values()) > 3 * 2000
+    fig = reader.day(day, street)
+    rows = {w["id"]: w for w in fig["workers"]}
+    for wid, a in tracks.items():
+        row = rows[wid]
+        span_min = (a[-1, 0] - a[0, 0]) / 60
+        assert 0.9 * span_min <= row["patrol_minutes"] <= span_min + 1  # fixes every 5 s: all of it is patrol
+        assert row["visits"] >= 2 and 0 < row["visit_minutes_home"] <= row["patrol_minutes_home"]
+        assert row["distance_m"] > 1000

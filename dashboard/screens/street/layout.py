@@ -121,7 +121,6 @@ def _map(figure, lang):
 
 
 def _replay_bar(lang, today):
-    speeds = [html.Option(f"{s}×", value=str(s)) for s in SPEEDS]
     return html.Div(id="replay-bar", className="gp-replay", children=[
         html.Span([tr(L.REPLAY, lang), " ", info(tr(L.REPLAY_DEF, lang))], className="gp-replay-title"),
         dcc.Input(id="replay-date", type="date", value=today, className="gp-in", debounce=True),
@@ -131,13 +130,14 @@ def _replay_bar(lang, today):
         html.Button(tr(L.BROWSER["load"], lang), id="replay-load", className="gp-btn"),
         html.Button("▶", id="replay-play", className="gp-btn gp-btn--play", disabled=True,
                     title=tr(L.BROWSER["play"], lang)),
-        html.Select(id="replay-speed", className="gp-in", children=speeds, value="60", title=tr(L.BROWSER["speed"], lang)),
-        html.Input(id="replay-slider", type="range", min="0", max="1000", value="0", step="1", disabled=True,
-                   className="gp-slider"),
+        # speed, slider and follow are plain form controls made by replay.js (not React-controlled: the replay
+        # moves the slider several times a second)
+        html.Span(id="replay-speed-box", className="gp-replay-box", title=tr(L.BROWSER["speed"], lang)),
+        html.Span(id="replay-slider-box", className="gp-replay-box gp-replay-box--grow"),
         html.Span("--:--:--", id="replay-time", className="gp-replay-time"),
-        html.Select(id="replay-follow", className="gp-in", children=[html.Option(tr(L.BROWSER["follow_none"], lang),
-                                                                                value="")]),
+        html.Span(id="replay-follow-box", className="gp-replay-box"),
         html.Span("", id="replay-status", className="gp-muted gp-replay-status"),
+        html.Button("✕", id="replay-close", className="gp-btn", title=tr(L.BROWSER["close"], lang)),
     ])
 
 
