@@ -18,6 +18,7 @@ import datetime as dt
 import time
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import orjson
 from flask import Blueprint, Response, current_app, jsonify, request
 
@@ -131,7 +132,7 @@ def make_street_blueprint() -> Blueprint:
         body = encoded_tracks(visit_reader(ctx()), workers, day.isoformat(), t0, t1)
         body.update({"date": day.isoformat(), "street": street, "from": t_from.strftime("%H:%M"),
                      "to": t_to.strftime("%H:%M"), "day_start": start.timestamp()})
-        return Response(orjson.dumps(body), mimetype="application/json")
+        return Response(orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY), mimetype="application/json")
 
     @bp.get("/api/v1/coverage")
     def coverage():
@@ -193,20 +194,31 @@ def make_street_blueprint() -> Blueprint:
 
 
 def encoded_tracks(reader, workers, day: str, t0: float, t1: float) -> dict:
-    """``{"origin", "encoding", "workers": [{id, name, home, n, t, x, y, stays}]}`` for the window ``t0..t1``."""
+    """``{"origin", "encoding", "workers": [{id, name, home, n, t, x, y, stays}]}`` for the window ``t0..t1``
+    (arrays as :func:`streams.tracks.encode` makes them).
+
+    Tracks are read for the whole day (the parse cache holds whole days) and cut to the window; stays come from
+    the whole day too (remembered per track extent), so a stay across the window's edge keeps its true times.
+    """
     from streams.tracks import encode
 
-    arrays = reader.tracks.read(day, [w.worker_id for w in workers], t0, t1)
+    arrays = reader.tracks.read(day, [w.worker_id for w in workers])
     out = []
     for w in workers:
         a = arrays.get(w.worker_id)
-        stays = reader.stays_of(a, w.home_grid) if a is not None and len(a) else []
-        enc = encode(a, t0) if a is not None else {"t": [], "x": [], "y": []}
-        out.append({"id": w.worker_id, "name": w.name, "home": w.home_grid, "n": len(enc["t"]), **enc,
+        if a is None or not len(a):
+            out.append({"id": w.worker_id, "name": w.name, "home": w.home_grid, "n": 0, "t": [], "x": [], "y": [],
+                        "stays": []})
+            continue
+        stays = [s for s in reader.cached_stays(w.worker_id, a, w.home_grid) if s["end"] >= t0 and s["start"] <= t1]
+        cut = a[np.searchsorted(a[:, 0], t0, "left") : np.searchsorted(a[:, 0], t1, "right")]
+        enc = encode(cut, t0)
+        out.append({"id": w.worker_id, "name": w.name, "home": w.home_grid, "n": len(cut), **enc,
                     "stays": [[round(s["start"] - t0), round(s["end"] - t0), round(s["lon"] * 1e5),
                                round(s["lat"] * 1e5), s["own"]] for s in stays]})
-    return {"origin": t0, "end": t1, "encoding": "t: s after origin, x/y: lon/lat in 1e-5 deg; each list "
-            "delta-encoded (running sum decodes); stays: [start s, end s, x, y, inside own grid]", "workers": out}
+    return {"origin": t0, "end": t1, "encoding": "x/y: lon/lat in 1e-5 deg, delta-encoded (running sum decodes); "
+            "t: seconds after origin, delta-encoded then run-length pairs [delta, count, ...]; "
+            "stays: [start s, end s, x, y, inside own grid]", "workers": out}
 
 
 def patrol_with_visits(day: str, street: str | None) -> dict | None:

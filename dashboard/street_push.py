@@ -55,6 +55,32 @@ def push_once(ctx, now: float | None = None) -> int:
     return sent
 
 
+PREFETCH_EVERY_S = 60.0
+
+
+def prefetch(ctx, street: str, now: float | None = None) -> None:
+    """Parse the street's tracks of today into the cache in the background (at most once a minute per street), so
+    the supervisor's first track or replay request does not pay the parse."""
+    if ctx.redis_client is None:
+        return
+    now = time.time() if now is None else now
+    done = ctx.server.extensions.setdefault("gridpulse.street_prefetch", {})
+    if now - done.get(street, 0.0) < PREFETCH_EVERY_S:
+        return
+    done[street] = now
+    day = datetime.fromtimestamp(now, ZoneInfo(ctx.settings.timezone)).date().isoformat()
+
+    def run():
+        from dashboard.street_api import visit_reader
+
+        try:
+            visit_reader(ctx).day(day, street)
+        except Exception:
+            log.warning("prefetch of %s failed", street, exc_info=True)
+
+    threading.Thread(target=run, name=f"prefetch-{street}", daemon=True).start()
+
+
 def ensure_visit_push(ctx) -> None:
     """Start this process's push loop once (on the first street page served)."""
     if not ctx.web_settings.visits_push_s or ctx.redis_client is None:

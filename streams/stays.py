@@ -77,9 +77,10 @@ def detect_stays(t, lon, lat, *, min_s: float, radius_m: float, max_gap_s: float
         seg_end = np.append(gaps + 1, n)[np.searchsorted(gaps, np.arange(n), side="left")]
     # Necessary condition, vectorised: the first fix at least min_s later (same segment) is within the radius.
     later = np.searchsorted(t, t + min_s, side="left")
+    half = np.minimum(np.searchsorted(t, t + min_s / 2, side="left"), n - 1)
     ok = later < seg_end
     k = np.minimum(later, n - 1)
-    candidate = ok & (np.hypot(x[k] - x, y[k] - y) <= radius_m)
+    candidate = ok & (np.hypot(x[k] - x, y[k] - y) <= radius_m) & (np.hypot(x[half] - x, y[half] - y) <= radius_m)
     cands = np.flatnonzero(candidate)
     stays: list[Stay] = []
     r2 = radius_m * radius_m

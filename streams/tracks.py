@@ -103,24 +103,36 @@ class TrackStore:
 
 
 def encode(track: np.ndarray, origin_s: float) -> dict:
-    """One worker's track → ``{"t": [...], "x": [...], "y": [...]}``: delta-encoded ints (seconds after
-    ``origin_s``; lon and lat in 1e-5°).  Decode with a running sum."""
+    """One worker's track → ``{"t", "x", "y"}``: lon and lat in 1e-5° as delta-encoded int64 arrays, and the
+    times (whole seconds after ``origin_s``) as run-length pairs of their deltas, ``[delta, count, ...]`` — a
+    phone pinging every 5 s sends ``[first, 1, 5, n - 1]``.  Decode with a running sum; serialise with
+    ``orjson.OPT_SERIALIZE_NUMPY`` (no Python ints are made)."""
     if len(track) == 0:
-        return {"t": [], "x": [], "y": []}
+        return {"t": np.empty(0, np.int64), "x": np.empty(0, np.int64), "y": np.empty(0, np.int64)}
     t = np.round(track[:, 0] - origin_s).astype(np.int64)
     x = np.round(track[:, 1] * 1e5).astype(np.int64)
     y = np.round(track[:, 2] * 1e5).astype(np.int64)
-    return {"t": _delta(t), "x": _delta(x), "y": _delta(y)}
+    return {"t": _runs(_delta(t)), "x": _delta(x), "y": _delta(y)}
+
+
+def _runs(d: np.ndarray) -> np.ndarray:
+    """``[5, 5, 5, 7]`` → ``[5, 3, 7, 1]`` (value, count pairs)."""
+    starts = np.flatnonzero(np.diff(d, prepend=d[0] - 1) != 0)
+    counts = np.diff(np.append(starts, len(d)))
+    return np.column_stack([d[starts], counts]).ravel()
 
 
 def decode(enc: dict, origin_s: float) -> np.ndarray:
     """The inverse of :func:`encode` (to 1 s and 1e-5°)."""
-    t = np.cumsum(enc["t"]) + origin_s
-    return np.column_stack([t, np.cumsum(enc["x"]) / 1e5, np.cumsum(enc["y"]) / 1e5]) if len(t) else _EMPTY
+    pairs = np.asarray(enc["t"], dtype=np.int64).reshape(-1, 2)
+    if not len(pairs):
+        return _EMPTY
+    t = np.cumsum(np.repeat(pairs[:, 0], pairs[:, 1])) + origin_s
+    return np.column_stack([t, np.cumsum(enc["x"]) / 1e5, np.cumsum(enc["y"]) / 1e5])
 
 
-def _delta(a: np.ndarray) -> list[int]:
-    return np.diff(a, prepend=0).tolist()
+def _delta(a: np.ndarray) -> np.ndarray:
+    return np.diff(a, prepend=0)
 
 
 def write_track(pipe, settings, day: str, worker_id: str, track: np.ndarray, ttl_s: int | None = None) -> None:

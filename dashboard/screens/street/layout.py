@@ -38,9 +38,10 @@ def layout(lang: str | None = None, street: str | None = None, **_query):
     names = dict(streets)
     if scope not in names:
         return kit.forbidden(tr(("没有该街道：", "No such street: "), lang) + scope, lang)
-    from dashboard.street_push import ensure_visit_push
+    from dashboard.street_push import ensure_visit_push, prefetch
 
     ensure_visit_push(ctx)
+    prefetch(ctx, scope)
     grids = district.grids[district.grids["street_code"] == scope]
     street_geoms = district.streets[district.streets["street_code"] == scope].geometry.values
     figure = _cached_figure(ctx, scope, grids, street_geoms, lang)

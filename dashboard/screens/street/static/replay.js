@@ -8,12 +8,15 @@
  */
 (function () {
   "use strict";
-  var TRAIL_S = 900;             // fading trail: the last 15 minutes of replay time
+  var TRAIL_S = 600;             // fading trail: the last 10 minutes of replay time
+  var MIN_PX = 2.5;              // trail vertices closer than this on screen are skipped
   var GAP_S = 300;               // a silence longer than this hides the dot and breaks the trail
-  var ALPHAS = [0.12, 0.25, 0.45, 0.75];
+  var ALPHAS = [0.15, 0.3, 0.55, 0.9];
+  var TRAIL_STYLES = ALPHAS.map(function (a) { return "rgba(255, 110, 90, " + a + ")"; });
   var R = window.gpReplay = {
+    skip: {}, // layers left out (bench experiments): {stays, trails}
     active: false, playing: false, speed: 60, t: 0, span: 0, origin: 0, workers: [], follow: "",
-    stats: { frames: 0, loadMs: null, decodeMs: null, bytes: 0, fixes: 0 }
+    stats: { frames: 0, drawMs: 0, loadMs: null, decodeMs: null, bytes: 0, fixes: 0 }
   };
   var S, core, canvas, ctx2d, last = 0, dirty = false, raf = 0;
 
@@ -58,7 +61,7 @@
         R.stats.fixes = R.workers.reduce(function (a, w) { return a + w.t.length; }, 0);
         R.stats.decodeMs = performance.now() - t1;
         R.stats.loadMs = performance.now() - t0;
-        R.t = 0; R.active = true; R.stats.frames = 0;
+        R.t = 0; R.active = true; R.stats.frames = 0; R.stats.drawMs = 0;
         fillFollow();
         el("replay-play").disabled = false; el("replay-slider").disabled = false;
         el("replay-status").textContent = R.workers.length + " " + L.workers_loaded + " · " + R.stats.fixes + " " +
@@ -142,46 +145,65 @@
     w.cursor = i; return i;
   }
 
-  var lastUi = 0;
+  var lastUi = 0, bounds = [];
+  // One path per trail alpha for all workers (a stroke per alpha, not per worker), one for the dots, three for
+  // the stays: a frame is a handful of canvas calls whatever the number of workers.
   function frame() {
     var v = S.currentView();
     if (!v) return;
+    var f0 = performance.now();
     R.stats.frames += 1;
     var dpr = window.devicePixelRatio || 1;
     if (canvas.width !== Math.round(v.w * dpr)) { canvas.width = Math.round(v.w * dpr); canvas.height = Math.round(v.h * dpr); }
     ctx2d.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx2d.clearRect(0, 0, v.w, v.h);
     var t = R.t, cx = v.cx, cy = v.cy, sc = v.scale, hw = v.w / 2, hh = v.h / 2, followed = null;
-    ctx2d.lineWidth = 2; ctx2d.lineCap = "round";
+    var B = ALPHAS.length, bucketS = TRAIL_S / B, nw = R.workers.length, k, b, j;
+    if (!R.skip.stays) drawStays(t, v);
+    // bounds[k*(B+2) ...]: the current index, then the first index of each bucket, oldest first
+    var stride = B + 2;
+    if (bounds.length < nw * stride) bounds = new Int32Array(nw * stride);
     var dots = [];
-    for (var k = 0; k < R.workers.length; k++) {
-      var w = R.workers[k], i = indexAt(w, t);
-      drawStays(w, t, v);
+    for (k = 0; k < nw; k++) {
+      var w = R.workers[k], i = indexAt(w, t), tt = w.t;
+      bounds[k * stride] = i;
       if (i < 0) continue;
-      var tt = w.t, px = w.px, py = w.py;
-      // trail: buckets of TRAIL_S / ALPHAS.length seconds, oldest faintest
-      var bucketS = TRAIL_S / ALPHAS.length, j = i;
-      for (var b = ALPHAS.length - 1; b >= 0 && j > 0; b--) {
-        var from = t - (ALPHAS.length - b) * bucketS;
-        ctx2d.beginPath();
-        ctx2d.moveTo((px[j] - cx) * sc + hw, (py[j] - cy) * sc + hh);
-        var drawn = false;
-        while (j > 0 && tt[j - 1] >= from) {
-          if (tt[j] - tt[j - 1] > GAP_S) ctx2d.moveTo((px[j - 1] - cx) * sc + hw, (py[j - 1] - cy) * sc + hh);
-          else ctx2d.lineTo((px[j - 1] - cx) * sc + hw, (py[j - 1] - cy) * sc + hh);
-          j--; drawn = true;
-        }
-        if (drawn) { ctx2d.strokeStyle = "rgba(255, 110, 90, " + ALPHAS[b] + ")"; ctx2d.stroke(); }
+      j = i;
+      for (b = B; b >= 0; b--) {
+        var from = t - (B - b) * bucketS;
+        while (j > 0 && tt[j - 1] >= from) j--;
+        bounds[k * stride + 1 + b] = j;
       }
-      if (t - tt[i] > GAP_S) continue; // silent: no dot
-      var x = px[i], y = py[i];
+      if (t - tt[i] > GAP_S) { bounds[k * stride] = -2; continue; } // silent: trail but no dot
+      var x = w.px[i], y = w.py[i];
       if (i + 1 < tt.length && tt[i + 1] - tt[i] <= GAP_S) {
-        var f = (t - tt[i]) / (tt[i + 1] - tt[i]);
-        x += (px[i + 1] - x) * f; y += (py[i + 1] - y) * f;
+        var fr = (t - tt[i]) / (tt[i + 1] - tt[i]);
+        x += (w.px[i + 1] - x) * fr; y += (w.py[i + 1] - y) * fr;
       }
       var sx = (x - cx) * sc + hw, sy = (y - cy) * sc + hh;
       dots.push(sx, sy);
       if (w.id === R.follow) followed = [sx, sy, w, x, y];
+    }
+    ctx2d.lineWidth = 1; // a hairline: rasterised without building a stroke outline (several times cheaper)
+    for (b = 0; b < B && !R.skip.trails; b++) {
+      ctx2d.beginPath();
+      for (k = 0; k < nw; k++) {
+        if (bounds[k * stride] === -1) continue;
+        var wk = R.workers[k], px = wk.px, py = wk.py, tk = wk.t;
+        var a0 = bounds[k * stride + 1 + b], a1 = bounds[k * stride + 2 + b];
+        if (a1 <= a0) continue;
+        var lx = (px[a0] - cx) * sc + hw, ly = (py[a0] - cy) * sc + hh;
+        ctx2d.moveTo(lx, ly);
+        for (j = a0 + 1; j <= a1; j++) {
+          var X = (px[j] - cx) * sc + hw, Y = (py[j] - cy) * sc + hh;
+          if (tk[j] - tk[j - 1] > GAP_S) { ctx2d.moveTo(X, Y); lx = X; ly = Y; continue; }
+          // a vertex only once the trail has moved MIN_PX: at street zoom a 5-s step is under a pixel
+          if (j !== a1 && Math.abs(X - lx) + Math.abs(Y - ly) < MIN_PX) continue;
+          ctx2d.lineTo(X, Y); lx = X; ly = Y;
+        }
+      }
+      ctx2d.strokeStyle = TRAIL_STYLES[b];
+      ctx2d.stroke();
     }
     ctx2d.fillStyle = "#ff3b30";
     ctx2d.beginPath();
@@ -195,6 +217,7 @@
       keepInView(followed, v);
     }
     var now = performance.now();
+    R.stats.drawMs += now - f0;
     if (now - lastUi > 200 || !R.playing) {
       lastUi = now;
       el("replay-time").textContent = core.fmtTime(R.origin + t);
@@ -202,18 +225,28 @@
     }
   }
 
-  function drawStays(w, t, v) {
-    var st = w.stays;
-    for (var s = 0; s < st.length; s++) {
-      var a = st[s];
-      if (a.start > t) break;
-      var x = (a.px - v.cx) * v.scale + v.w / 2, y = (a.py - v.cy) * v.scale + v.h / 2;
-      var on = a.end >= t, mins = (Math.min(t, a.end) - a.start) / 60;
-      ctx2d.beginPath(); ctx2d.arc(x, y, 4 + Math.min(12, Math.sqrt(mins) * 2), 0, 6.2832);
-      ctx2d.fillStyle = on ? "rgba(255, 176, 32, 0.35)" : (a.own ? "rgba(255, 176, 32, 0.22)" : "rgba(255, 176, 32, 0.08)");
-      ctx2d.fill();
-      if (on) { ctx2d.strokeStyle = "#ffb020"; ctx2d.lineWidth = 1.5; ctx2d.stroke(); ctx2d.lineWidth = 2; }
+  // Stays that have begun: the ones under way as growing rings; finished ones as small squares (own grid brighter).
+  // Squares, not circles: thousands of finished stays by the afternoon, and a rectangle costs next to nothing.
+  function drawStays(t, v) {
+    var on = new Path2D(), hw = v.w / 2, hh = v.h / 2;
+    var ownFill = "rgba(255, 176, 32, 0.55)", awayFill = "rgba(255, 176, 32, 0.2)";
+    for (var k = 0; k < R.workers.length; k++) {
+      var st = R.workers[k].stays;
+      for (var s = 0; s < st.length; s++) {
+        var a = st[s];
+        if (a.start > t) break;
+        var x = (a.px - v.cx) * v.scale + hw, y = (a.py - v.cy) * v.scale + hh;
+        if (a.end >= t) {
+          var r = 4 + Math.min(12, Math.sqrt((t - a.start) / 60) * 2);
+          on.moveTo(x + r, y); on.arc(x, y, r, 0, 6.2832);
+        } else {
+          ctx2d.fillStyle = a.own ? ownFill : awayFill;
+          ctx2d.fillRect(x - 2.5, y - 2.5, 5, 5);
+        }
+      }
     }
+    ctx2d.fillStyle = "rgba(255, 176, 32, 0.35)"; ctx2d.fill(on);
+    ctx2d.strokeStyle = "#ffb020"; ctx2d.lineWidth = 1.5; ctx2d.stroke(on);
   }
 
   // Recentre on the followed worker when the dot leaves the middle 60 % of the map (not every frame).
