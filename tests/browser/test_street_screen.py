@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -30,7 +29,6 @@ pytestmark = [
 ]
 TZ = ZoneInfo("Asia/Shanghai")
 STREET = "120110002"  # 20 of the 24 grids of a 6×4 box district
-DOCS_SHOT = Path("docs/street-screen.png")
 
 
 @pytest.fixture(scope="module")
@@ -135,8 +133,6 @@ def test_table_track_replay_and_ack(seeded, page):
     assert page.get_attribute(f"#street-workers tr[data-worker='{wid}']", "class").endswith("gp-wrow--sel")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "street_track.png"))
-    DOCS_SHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(DOCS_SHOT))
 
     # replay: load the morning, play, speed, pause, seek, follow
     page.fill("#replay-from", "08:00")
