@@ -447,7 +447,10 @@
     loadCoverage("today");
     S.socket = core.connect(cfg, { snapshot: onSnapshot, positions: onPositions, alerts: onAlerts, visits: onVisits,
                                    ack: onAck }, { street: cfg.street, onStatus: setConn });
-    S.timer = window.setInterval(function () { tableDirty = true; renderTable(); renderKpis(); }, 1000);
+    S.timer = window.setInterval(function () {
+      if (window.gpReplay && window.gpReplay.playing) return; // leave the frames to the replay
+      tableDirty = true; renderTable(); renderKpis();
+    }, 1000);
     S.slow = window.setInterval(function () { loadPatrol(); }, 60000);
     if (window.gpReplay) window.gpReplay.init(S);
   }
