@@ -4,10 +4,10 @@ Seeds one street of 100 workers × a full day (24 h) at one fix per 5 s (17,280 
 household stays) straight into the daily track sets under a random key prefix, starts the web app on a free port,
 opens ``/street`` at 1920×1080 and measures, in the same run:
 
-  load cold      GET /api/v1/tracks for the whole day with an empty parse cache (server and transfer only; the
+  load cold      GET /api/v1/tracks?format=bin for the whole day with an empty parse cache (server and transfer only; the
                  street page prefetches today's tracks when it opens, so a supervisor rarely meets this)
-  load warm      in the page: the same request with the parse cache filled, + JSON.parse + decode
-  load floor     the same response bytes served as a static blob (transfer + JSON.parse + decode only): baseline
+  load warm      in the page (the replay's own load): the same request with the parse cache filled, + decode
+  load floor     the same response bytes served as a static blob (transfer + decode only): baseline
   fps idle       requestAnimationFrame callbacks per second of the page with the replay loaded but paused: baseline
   fps hidden     the replay loop running with its canvas not shown (the JS of a frame, no rasterising): baseline
   fps replay     frames drawn per second while playing all 100 workers at 600× (dots, fading trails, stays)
@@ -135,23 +135,24 @@ def run_browser(base: str, street: str, day: str, args, blob: dict, fixes: int, 
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        q = f"street={street}&date={day}&from=00:00&to=23:59:59"
+        q = f"street={street}&date={day}&from=00:00&to=23:59:59&format=bin"
         c0 = time.perf_counter()
         cold_body = requests.get(f"{base}/api/v1/tracks?{q}", headers={"Authorization": f"Bearer {ADMIN}"}, timeout=120)
         cold_s = time.perf_counter() - c0
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
         page.goto(f"{base}/street?token={ADMIN}&street={street}")
-        page.wait_for_function("() => window.gpReplay && window.gpStreet && gpStreet.cfg", timeout=60_000)
-        page.wait_for_timeout(1500)
+        # a supervisor loads the replay once the page has its figures (the page's own first requests are done)
+        page.wait_for_function("() => window.gpReplay && window.gpStreet && gpStreet.coverage && gpStreet.grids",
+                               timeout=120_000)
+        page.wait_for_timeout(500)
         load = f"gpReplay.load('{day}', '00:00', '23:59:59').then(s => [s.loadMs, s.decodeMs, s.bytes, s.fixes])"
         warm = page.evaluate(load)
         cold = [cold_s * 1000, 0.0, len(cold_body.content), warm[3]]
-        r = requests.get(f"{base}/api/v1/tracks?street={street}&date={day}&from=00:00&to=23:59:59",
-                         headers={"Authorization": f"Bearer {ADMIN}"}, timeout=60)
+        r = requests.get(f"{base}/api/v1/tracks?{q}", headers={"Authorization": f"Bearer {ADMIN}"}, timeout=60)
         blob["body"] = r.content
         floor = page.evaluate("""() => { const t0 = performance.now();
-            return fetch('/bench/blob').then(r => r.text()).then(txt => {
-              const body = JSON.parse(txt);
+            return fetch('/bench/blob').then(r => r.arrayBuffer()).then(buf => {
+              const body = gpReplay.unpack(buf);
               body.workers.forEach(w => gpStreet.decodeWorker(w, body.origin));
               return performance.now() - t0; }); }""")
         seconds = args.seconds

@@ -1,7 +1,8 @@
 """HTTP API of the street supervisor's screen, scoped like ``/api/v1/live`` (a street token: its street only).
 
-``GET  /api/v1/tracks?street=CODE&date=YYYY-MM-DD&from=HH:MM&to=HH:MM[&worker=ID,...]``
-      every worker's fixes in the window, delta-encoded integers (see :func:`streams.tracks.encode`) + stays
+``GET  /api/v1/tracks?street=CODE&date=YYYY-MM-DD&from=HH:MM&to=HH:MM[&worker=ID,...][&format=bin]``
+      every worker's fixes in the window, delta-encoded integers (see :func:`streams.tracks.encode`) + stays;
+      ``format=bin``: the same as a JSON header and int32 arrays (:func:`binary_tracks`, what the replay loads)
 ``GET  /api/v1/coverage?street=CODE&period=today|7d|month`` (or ``from=&to=`` dates)
       days visited per grid, grids not visited, workers below the visit target
 ``GET  /api/v1/export/<workers|coverage>.<csv|xlsx>?street=CODE&period=...``   the same tables as files
@@ -132,6 +133,8 @@ def make_street_blueprint() -> Blueprint:
         body = encoded_tracks(visit_reader(ctx()), workers, day.isoformat(), t0, t1)
         body.update({"date": day.isoformat(), "street": street, "from": t_from.strftime("%H:%M"),
                      "to": t_to.strftime("%H:%M"), "day_start": start.timestamp()})
+        if request.args.get("format") == "bin":
+            return Response(binary_tracks(body), mimetype="application/octet-stream")
         return Response(orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY), mimetype="application/json")
 
     @bp.get("/api/v1/coverage")
@@ -219,6 +222,24 @@ def encoded_tracks(reader, workers, day: str, t0: float, t1: float) -> dict:
     return {"origin": t0, "end": t1, "encoding": "x/y: lon/lat in 1e-5 deg, delta-encoded (running sum decodes); "
             "t: seconds after origin, delta-encoded then run-length pairs [delta, count, ...]; "
             "stays: [start s, end s, x, y, inside own grid]", "workers": out}
+
+
+def binary_tracks(body: dict) -> bytes:
+    """The same answer for ``format=bin``: no JSON number parsing in the browser, arrays used in place.
+
+    Layout (little-endian): uint32 header length H; H bytes of UTF-8 JSON (the answer with each worker's ``t``, ``x``,
+    ``y`` replaced by ``runs`` = number of run-length pairs); zero padding to a multiple of 4; then per worker, in
+    header order, int32 ``t`` pairs (2 × runs), int32 ``x`` (n), int32 ``y`` (n).
+    """
+    arrays, meta = [], []
+    for w in body["workers"]:
+        t, x, y = (np.asarray(w[k], dtype=np.int32) for k in ("t", "x", "y"))
+        arrays += [t, x, y]
+        meta.append({k: v for k, v in w.items() if k not in ("t", "x", "y")} | {"runs": len(t) // 2})
+    head = orjson.dumps({k: v for k, v in body.items() if k != "workers"} | {"workers": meta})
+    pad = (-(4 + len(head))) % 4
+    parts = [np.uint32(len(head) + pad).tobytes(), head, b" " * pad]  # JSON tolerates trailing spaces
+    return b"".join(parts) + (np.concatenate(arrays).astype("<i4").tobytes() if arrays else b"")
 
 
 def patrol_with_visits(day: str, street: str | None) -> dict | None:

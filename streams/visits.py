@@ -51,6 +51,7 @@ class VisitReader:
         self.tracks = TrackStore(client, settings)
         self.tz = ZoneInfo(settings.timezone)
         self._stays: dict[tuple, list[dict]] = {}  # (worker, first fix t, last fix t, fixes) → stays
+        self._sums: dict[tuple, dict] = {}  # the same key → summary_of
 
     def cached_stays(self, worker_id: str, track: np.ndarray, home: str | None) -> list[dict]:
         """:meth:`stays_of`, remembered per worker and exact track extent (a new fix means a new key)."""
@@ -145,7 +146,14 @@ class VisitReader:
             worker = self.roster.by_worker(w)
             track = tracks.get(w, np.empty((0, 3)))
             stays = self.cached_stays(w, track, worker.home_grid if worker else None)
-            sm = self.summary_of(track, stays)
+            ck = (w, float(track[0, 0]), float(track[-1, 0]), len(track)) if len(track) else None
+            sm = self._sums.get(ck) if ck else None
+            if sm is None:
+                sm = self.summary_of(track, stays)
+                if ck:
+                    if len(self._sums) >= _CACHE_MAX:
+                        self._sums.clear()
+                    self._sums[ck] = sm
             if len(track):
                 save[w] = orjson.dumps(sm)
             out[w] = {**sm, "stays": stays}

@@ -149,3 +149,25 @@ def test_alert_ack_is_stored_once_and_scoped(app, redis_url, key_prefix):
     acks = c.get(f"/api/v1/alerts/acks?ids={alert_id(mine)},{alert_id(other)}", headers=h).json["acks"]
     assert list(acks) == [alert_id(mine)] and acks[alert_id(mine)]["by"]
     assert c.post("/api/v1/alerts/ack", json={"ids": "x"}, headers=h).json["error"] == "bad_ids"
+
+
+def test_binary_tracks_hold_the_same_arrays_as_json():
+    import numpy as np
+
+    from dashboard.street_api import binary_tracks
+    from streams.tracks import decode, encode
+
+    a = np.column_stack([1000.0 + np.arange(7) * 5, 117.3 + np.arange(7) * 1e-4, 39.1 - np.arange(7) * 2e-5])
+    body = {"origin": 1000.0, "end": 2000.0, "workers": [
+        {"id": "W1", "n": 7, "stays": [[0, 30, 11730000, 3910000, True]], **encode(a, 1000.0)},
+        {"id": "W2", "n": 0, "stays": [], **encode(a[:0], 1000.0)}]}
+    raw = binary_tracks(body)
+    h = int(np.frombuffer(raw[:4], "<u4")[0])
+    assert (4 + h) % 4 == 0
+    head = json.loads(raw[4 : 4 + h])
+    assert [w["runs"] for w in head["workers"]] == [2, 0] and head["origin"] == 1000.0
+    ints = np.frombuffer(raw[4 + h :], "<i4")
+    w = head["workers"][0]
+    t, x, y = ints[: 2 * w["runs"]], ints[2 * w["runs"] : 2 * w["runs"] + 7], ints[2 * w["runs"] + 7 :]
+    back = decode({"t": t, "x": x, "y": y}, 1000.0)
+    assert np.allclose(back, a, atol=1e-5) and len(ints) == 4 + 14

@@ -44,13 +44,17 @@
   R.load = function (date, from, to) {
     var L = S.cfg.labels, t0 = performance.now();
     el("replay-status").textContent = L.loading;
-    var qs = new URLSearchParams({ street: S.cfg.street, date: date, from: from || "00:00", to: to || "23:59" });
+    var qs = new URLSearchParams({ street: S.cfg.street, date: date, from: from || "00:00", to: to || "23:59",
+                                   format: "bin" });
     return fetch("/api/v1/tracks?" + qs, { headers: authHeaders(), credentials: "same-origin" })
-      .then(function (r) { return r.text().then(function (txt) { if (!r.ok) throw JSON.parse(txt); return txt; }); })
-      .then(function (txt) {
+      .then(function (r) {
+        if (!r.ok) return r.json().then(function (e) { throw e; });
+        return r.arrayBuffer();
+      })
+      .then(function (buf) {
         var t1 = performance.now();
-        var body = JSON.parse(txt);
-        R.stats.bytes = txt.length;
+        var body = unpack(buf);
+        R.stats.bytes = buf.byteLength;
         R.origin = body.origin;
         R.span = body.end - body.origin;
         R.workers = body.workers.map(function (w) {
@@ -87,6 +91,21 @@
     fo.appendChild(none);
     el("replay-follow-box").appendChild(fo);
   }
+
+  // format=bin: uint32 header length, JSON header, then per worker int32 t pairs, x, y (views, not copies)
+  function unpack(buf) {
+    var dv = new DataView(buf), h = dv.getUint32(0, true);
+    var body = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, h)));
+    var off = 4 + h;
+    body.workers.forEach(function (w) {
+      w.t = new Int32Array(buf, off, 2 * w.runs); off += 8 * w.runs;
+      w.x = new Int32Array(buf, off, w.n); off += 4 * w.n;
+      w.y = new Int32Array(buf, off, w.n); off += 4 * w.n;
+    });
+    return body;
+  }
+
+  R.unpack = unpack;
 
   function authHeaders() { var t = core.token(); return t ? { Authorization: "Bearer " + t } : {}; }
 
