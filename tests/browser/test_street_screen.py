@@ -213,9 +213,10 @@ def test_street_token_socket_is_kept_to_its_street(seeded):
     with pytest.raises(socketio.exceptions.ConnectionError):
         refused.connect(web.url, namespaces=["/live"], auth={"token": STREET1, "street": STREET},
                         transports=["websocket"], wait_timeout=10)
-    got = []
+    got, visits = [], []
     ok = socketio.Client(reconnection=False)
     ok.on("snapshot", lambda m: got.append(m), namespace="/live")
+    ok.on("visits", lambda m: visits.append(m), namespace="/live")
     ok.connect(web.url, namespaces=["/live"], auth={"token": STREET2}, transports=["websocket"], wait_timeout=10)
     try:
         deadline = time.time() + 10
@@ -225,5 +226,17 @@ def test_street_token_socket_is_kept_to_its_street(seeded):
         assert all(str(row[got[0]["f"].index("street")]) == STREET for row in got[0]["rows"])
         sub = ok.call("subscribe", {"street": "120110001"}, namespace="/live", timeout=10)
         assert sub["ok"] is False and sub["error"] == "forbidden"
+        # the visits push reaches the open street's room, and only that street's workers are in it
+        from dashboard.street_push import open_streets, push_once
+
+        ctx = seeded["server"].extensions["gridpulse"]
+        assert open_streets(ctx.socketio) == [STREET]
+        assert push_once(ctx) == 1
+        deadline = time.time() + 10
+        while not visits and time.time() < deadline:
+            time.sleep(0.05)
+        assert visits and visits[0]["street"] == STREET
+        rows = [dict(zip(visits[0]["f"], r, strict=True)) for r in visits[0]["rows"]]
+        assert {r["id"] for r in rows} == set(seeded["tracks"]) and any(r["visit_minutes_home"] > 0 for r in rows)
     finally:
         ok.disconnect()
