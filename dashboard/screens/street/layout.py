@@ -17,7 +17,7 @@ from dashboard.screens.kit import info, tr
 from dashboard.screens.street import labels as L
 from dashboard.screens.street.figures import street_map_figure
 
-FILES = ["street.css", "replay.js", "street.js"]
+FILES = ["street.css", "panels.js", "replay.js", "street.js"]
 SPEEDS = [1, 10, 30, 60, 120, 300, 600]
 
 

@@ -304,94 +304,7 @@
   }
   S.renderTable = function () { tableDirty = true; renderTable(); };
 
-  // -- coverage over a period -------------------------------------------------------------------------------------
-  function loadCoverage(period) {
-    S.period = period;
-    document.querySelectorAll("#street-periods .gp-tab").forEach(function (b) {
-      b.classList.toggle("gp-tab--on", b.getAttribute("data-period") === period);
-    });
-    document.querySelectorAll("#street-periods .gp-export").forEach(function (a) {
-      a.href = "/api/v1/export/" + a.getAttribute("data-table") + "." + a.getAttribute("data-fmt") + "?" +
-        q({ street: cfg.street, period: period, lang: cfg.lang });
-    });
-    return api("/api/v1/coverage?" + q({ street: cfg.street, period: period })).then(function (c) {
-      S.coverage = c;
-      var names = cfg.grid_names || {};
-      var ol = document.getElementById("street-cov-grids");
-      ol.textContent = "";
-      c.grids.slice().sort(function (a, b) { return a.days_visited - b.days_visited; }).forEach(function (g) {
-        var li = core.el("li", g.days_visited ? "" : "gp-red");
-        li.append(core.el("span", null, names[g.grid] || g.grid), core.el("b", "gp-num", g.days_visited + "/" + g.days + L.days));
-        ol.appendChild(li);
-      });
-      var miss = document.getElementById("street-cov-missing");
-      miss.textContent = "";
-      if (!c.not_visited.length) miss.appendChild(core.el("li", "gp-muted", L.none));
-      c.not_visited.forEach(function (g) { miss.appendChild(core.el("li", "gp-red", names[g] || g)); });
-      var below = document.getElementById("street-cov-below");
-      below.textContent = "";
-      var rows = c.workers.filter(function (w) { return w.below_target_days > 0; });
-      if (!rows.length) below.appendChild(core.el("li", "gp-muted", L.none));
-      rows.forEach(function (w) {
-        var li = core.el("li");
-        li.append(core.el("span", null, w.name), core.el("b", "gp-num gp-amber",
-          w.below_target_days + "/" + w.days_active + L.days + " · " + (w.avg_visit_minutes_home / 60).toFixed(1) + L.h));
-        below.appendChild(li);
-      });
-    }).catch(function () {});
-  }
-
-  // -- alerts -----------------------------------------------------------------------------------------------------
-  function alertId(a) { return a.kind + ":" + a.w + ":" + Number(a.ts).toFixed(3); }
-  function loadAlerts() {
-    return api("/api/v1/alerts?" + q({ street: cfg.street, date: cfg.today })).then(function (body) {
-      S.alerts = body.alerts; renderAlerts(); tableDirty = true;
-    }).catch(function () {});
-  }
-  function onAlerts(list) {
-    (Array.isArray(list) ? list : [list]).forEach(function (a) {
-      if (a.street && a.street !== cfg.street) return;
-      a.id = alertId(a); a.ack = null;
-      if (!S.alerts.some(function (x) { return x.id === a.id; })) S.alerts.unshift(a);
-    });
-    S.alerts = S.alerts.slice(0, 500);
-    renderAlerts(); tableDirty = true;
-  }
-  function onAck(msg) {
-    var ids = {};
-    (msg.ids || []).forEach(function (i) { ids[i] = true; });
-    S.alerts.forEach(function (a) { if (ids[a.id] && !a.ack) a.ack = { by: msg.by, at: msg.at }; });
-    renderAlerts(); tableDirty = true;
-  }
-  function renderAlerts() {
-    var ol = document.getElementById("street-alerts");
-    if (!ol) return;
-    ol.textContent = "";
-    var unread = 0;
-    if (!S.alerts.length) ol.appendChild(core.el("li", "gp-muted", L.no_alerts));
-    S.alerts.slice(0, 100).forEach(function (a) {
-      var li = core.el("li", "gp-alert gp-alert--" + a.kind + (a.ack ? " gp-alert--acked" : ""));
-      li.setAttribute("data-alert", a.id);
-      li.append(core.el("time", null, core.fmtTime(a.ts)), core.el("b", null, L["kind_" + a.kind] || a.kind),
-                core.el("span", "gp-alert-msg", (a.name || a.w) + " " + (a.message || "")));
-      if (a.ack) {
-        li.appendChild(core.el("span", "gp-acked", L.acked + " · " + a.ack.by + " " + core.fmtTime(a.ack.at)));
-      } else {
-        unread++;
-        var b = core.el("button", "gp-btn gp-ack", L.ack);
-        b.setAttribute("data-ack", a.id);
-        li.appendChild(b);
-      }
-      ol.appendChild(li);
-    });
-    core.setText("street-unread", unread ? String(unread) : "");
-  }
-  function ack(id) {
-    return api("/api/v1/alerts/ack", { method: "POST", headers: { "Content-Type": "application/json" },
-                                      body: JSON.stringify({ ids: [id] }) })
-      .then(function (r) { onAck({ ids: r.acknowledged, by: r.by, at: r.at }); });
-  }
-  S.ack = ack;
+  S.tableChanged = function () { tableDirty = true; };
 
   // -- wiring -----------------------------------------------------------------------------------------------------
   function setConn(kind, why) {
@@ -400,6 +313,8 @@
     el.className = "gp-conn gp-conn--" + (kind === "ok" ? "ok" : kind === "auth" ? "error" : "wait");
     el.textContent = kind === "ok" ? L.live : kind === "auth" ? (L[why] || L.unauthorized) : L.reconnecting;
   }
+
+  var P = null; // the panels (panels.js): coverage and alerts
 
   function bind() {
     document.querySelector("#street-workers thead").addEventListener("click", function (e) {
@@ -416,11 +331,11 @@
     });
     document.getElementById("street-periods").addEventListener("click", function (e) {
       var b = e.target.closest("[data-period]");
-      if (b) loadCoverage(b.getAttribute("data-period"));
+      if (b) P.loadCoverage(b.getAttribute("data-period"));
     });
     document.getElementById("street-alerts").addEventListener("click", function (e) {
       var b = e.target.closest("[data-ack]");
-      if (b) { b.disabled = true; ack(b.getAttribute("data-ack")).catch(function () { b.disabled = false; }); }
+      if (b) { b.disabled = true; P.ack(b.getAttribute("data-ack")).catch(function () { b.disabled = false; }); }
     });
   }
 
@@ -441,12 +356,13 @@
     L = cfg.labels;
     canvas = document.getElementById("street-canvas");
     ctx2d = canvas.getContext("2d");
+    P = S.panels = window.gpStreetPanels(S, core, api, q);
     bind();
     (function waitMap() { if (!hookMap()) { window.setTimeout(waitMap, 100); return; } markDirty(); loadPatrol(); })();
-    loadAlerts();
-    loadCoverage("today");
-    S.socket = core.connect(cfg, { snapshot: onSnapshot, positions: onPositions, alerts: onAlerts, visits: onVisits,
-                                   ack: onAck }, { street: cfg.street, onStatus: setConn });
+    P.loadAlerts();
+    P.loadCoverage("today");
+    S.socket = core.connect(cfg, { snapshot: onSnapshot, positions: onPositions, alerts: P.onAlerts, visits: onVisits,
+                                   ack: P.onAck }, { street: cfg.street, onStatus: setConn });
     S.timer = window.setInterval(function () {
       if (window.gpReplay && window.gpReplay.playing) return; // leave the frames to the replay
       tableDirty = true; renderTable(); renderKpis();
