@@ -3,7 +3,8 @@
 ``GET /api/v1/live[?street=CODE]``                    the snapshot (admin: district or a street; street token: its street)
 ``GET /api/v1/workers``                               the roster (admin)
 ``GET /api/v1/workers/<id>/track?date=YYYY-MM-DD``    one worker's daily track, GeoJSON with timestamps
-``GET /api/v1/patrol?date=YYYY-MM-DD[&street=CODE]``  per-grid and per-worker patrol figures
+``GET /api/v1/patrol?date=YYYY-MM-DD[&street=CODE]``  per-grid and per-worker patrol figures (with a street, or
+                                                      ``visits=1``: visits and distance too, see streams.visits)
 ``GET /metrics``                                      Prometheus text: admin token, or a client address in
                                                       ``GRIDPULSE_METRICS_ALLOW`` (e.g. ``127.0.0.1/32,10.0.0.0/8``)
 
@@ -94,6 +95,11 @@ def make_live_blueprint(*, tokens: TokenRegistry, reader, roster, metrics_regist
     def patrol():
         street = scope(principal())
         day = _date_arg().isoformat()  # the local (Asia/Shanghai) day, as the track and patrol keys spell it
+        if street is not None or request.args.get("visits") == "1":  # visits: per street, or asked for
+            from dashboard.street_api import patrol_with_visits
+
+            if (data := patrol_with_visits(day, street)) is not None:
+                return jsonify({"date": day, "street": street, **data})
         return jsonify({"date": day, "street": street, **reader.patrol(day, street)})
 
     def may_read_metrics() -> bool:

@@ -23,6 +23,8 @@ class WebSettings:
     metrics_allow   ``GRIDPULSE_METRICS_ALLOW``: comma-separated networks (``127.0.0.1/32,10.0.0.0/8``) whose
                     clients read ``/metrics`` without a token; empty = the admin token only.  The address is the
                     TCP peer's: behind a proxy, allow the proxy only if it limits who reaches ``/metrics``
+    visits_push_s   ``GRIDPULSE_VISITS_PUSH_S``: how often a street room with a street screen open gets its workers'
+                    visit figures (``visits`` event); 0 = never
     """
 
     tile_url: str = ""
@@ -32,6 +34,7 @@ class WebSettings:
     language: str = "zh-CN"
     wall_refresh_s: float = 15.0
     metrics_allow: str = ""
+    visits_push_s: float = 30.0
 
     def __post_init__(self):
         if self.tile_crs not in TILE_CRS:
@@ -40,6 +43,8 @@ class WebSettings:
             raise ValueError(f"GRIDPULSE_TILE_URL must contain {{z}}, {{x}} and {{y}}, got {self.tile_url!r}")
         if not 1.0 <= self.wall_refresh_s <= 3600:
             raise ValueError(f"GRIDPULSE_WALL_REFRESH_S must be between 1 and 3600 seconds, got {self.wall_refresh_s}")
+        if self.visits_push_s < 0:
+            raise ValueError("visits_push_s must be ≥ 0")
         if self.polygon_tolerance_deg < 0:
             raise ValueError("polygon_tolerance_deg must be ≥ 0")
         self.metrics_networks  # noqa: B018 - validated at start-up, not at the first scrape

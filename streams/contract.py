@@ -17,6 +17,9 @@ Messages (server → browser)::
                                                         push_max_per_s a second per room
     alerts     [{kind, w, name, grid, street, ts, message}, ...]
     tickets    {t, f: TICKET_FIELDS, rows}              ticket events from the ticket store's outbox
+    visits     {t, date, street, f: VISIT_FIELDS, rows} a street's worker-day visit figures (street rooms only)
+    ack        {ids, by, at, street}                    alerts acknowledged (ids: :func:`alert_id`); a feed
+                                                        drops them from its unread count
     error      {error, message}
 """
 
@@ -31,6 +34,8 @@ EV_POSITIONS = "positions"
 EV_ALERTS = "alerts"
 EV_TICKETS = "tickets"
 EV_ERROR = "error"
+EV_VISITS = "visits"
+EV_ACK = "ack"
 EV_SUBSCRIBE = "subscribe"  # browser → server: {"street": code | None}
 
 # positions row: one worker's newest live state, every field a screen shows (streams.stages.push.position_row
@@ -46,6 +51,16 @@ SNAPSHOT_FIELDS = ["id", "name", "lon", "lat", "status", "moving", "grid", "stre
 # tickets row: one ticket event (dashboard.ticket_push builds it from the outbox stream)
 TICKET_FIELDS = ["id", "no", "event", "state", "light", "lon", "lat", "grid", "street", "category", "ts", "open",
                  "overdue"]
+
+# visits row: one worker's figures of the day (streams.visits.VisitReader.day builds them)
+VISIT_FIELDS = ["id", "visits", "visit_minutes_home", "visit_minutes", "patrol_minutes", "patrol_minutes_home",
+                "distance_m", "grids_entered", "below_target"]
+
+
+def alert_id(alert: dict) -> str:
+    """The stable id of an alert, spelled the same in the browser: ``kind:w:ts`` with ts to 3 decimals
+    (JS: ``a.kind + ":" + a.w + ":" + a.ts.toFixed(3)``)."""
+    return f"{alert.get('kind')}:{alert.get('w')}:{float(alert.get('ts') or 0):.3f}"
 
 
 def room_for(street_code: str | None) -> str:
@@ -63,7 +78,9 @@ def browser_contract() -> dict:
     return {
         "namespace": NAMESPACE,
         "events": {"snapshot": EV_SNAPSHOT, "positions": EV_POSITIONS, "alerts": EV_ALERTS, "tickets": EV_TICKETS,
-                   "error": EV_ERROR, "subscribe": EV_SUBSCRIBE},
+                   "error": EV_ERROR, "subscribe": EV_SUBSCRIBE, "visits": EV_VISITS, "ack": EV_ACK},
         "rooms": {"district": DISTRICT_ROOM, "street_prefix": STREET_ROOM_PREFIX},
-        "fields": {"positions": POSITION_FIELDS, "snapshot": SNAPSHOT_FIELDS, "tickets": TICKET_FIELDS},
+        "fields": {"positions": POSITION_FIELDS, "snapshot": SNAPSHOT_FIELDS, "tickets": TICKET_FIELDS,
+                   "visits": VISIT_FIELDS},
+        "alert_id": "kind:w:ts.toFixed(3)",
     }

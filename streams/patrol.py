@@ -11,8 +11,8 @@
 
 A worker's patrol time is the sum of their fields, time in their own grid the field of their home grid.  Time is
 the gap between consecutive in-order fixes when it is at most ``patrol_gap_s`` (a longer silence is not patrol),
-credited to the grid of the fix that started the gap (where the worker was).  Both hashes expire ``track_days``
-after their day.  Two fields per fix at most, summed per batch and written by one Lua call (HINCRBYFLOAT each).
+credited to the grid of the fix that started the gap (where the worker was).  Both hashes expire ``patrol_days``
+(at least ``track_days``) after their day.  Two fields per fix at most, summed per batch and written by one Lua call (HINCRBYFLOAT each).
 """
 
 from __future__ import annotations

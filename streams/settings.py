@@ -69,8 +69,13 @@ class StreamSettings:
     # Patrol and alerts
     patrol_gap_s: float = 300.0  # a gap between fixes longer than this is not counted as patrol time
     outside_alert_s: float = 600.0  # outside own grid this long: alert (0 = off)
+    # Visits (入户走访): a stay is a run of fixes all within stay_radius_m of its first (smoothed) fix lasting stay_min_s
+    stay_min_s: float = 300.0  # shortest stay counted as a visit (5 min)
+    stay_radius_m: float = 50.0  # a stay's fixes stay this close to where it began
+    visit_target_min: float = 180.0  # daily home-visit minutes asked of a worker inside the own grid (3 h)
     # Storage and push
     track_days: int = 7  # daily tracks kept this many days
+    patrol_days: int = 35  # daily patrol hashes and visit summaries kept this many days (a month of coverage)
     # Changed rows of a room go out together when its push window closes: the first change after a quiet spell
     # at once, later ones once push_window_s has passed since the room's last message; and never more than
     # push_max_per_s messages a second per room, across all processors.

@@ -2,9 +2,13 @@
 
 The model (:class:`PatrolModel`) is pure and vectorised with numpy (1,147 or 20,000 workers per tick):
 
-- each worker walks at about 1.2 m/s between random points inside their own grid, and at some arrivals dwells on a
-  home visit (入户) — the chance is set per grid so that visits take about 3 h of a 9 h shift;
-- now and then a trip to a neighbouring grid, then back home;
+- each worker starts from a random point of their own grid and walks at about 1.2 m/s between random points inside
+  it; at some arrivals in the own grid they make a household visit (入户) of 10–40 minutes, and now and then they
+  pause for 1–3 minutes (a word with a resident, a notice board).  Each worker has a daily visit target: 3–4 hours for most,
+  1–2.5 hours for a share of "short" workers (so the street screen has someone below the 3-hour mark); the chance
+  of a visit at an arrival follows what is left of the target and of the shift, so the visits spread over the day
+  and at any on-shift minute about half of the online workers are moving;
+- now and then a trip to a neighbouring grid (no visits there), then back home;
 - shifts 08:30–17:30 Asia/Shanghai, each worker starting ±10 min and ending −10…+70 min around it (near 6 pm
   about half are still out, as on Dongli's wall screen); off shift the phone sends nothing;
 - some phones go silent for a while (about 3 % at any time, ~10 min each);
@@ -35,7 +39,7 @@ import shapely
 
 log = logging.getLogger(__name__)
 
-WALK, VISIT = 0, 1
+WALK, VISIT, PAUSE = 0, 1, 2
 _POOL = 48  # candidate patrol points per grid
 
 
@@ -46,8 +50,16 @@ class SimSettings:
     interval_s: float = 5.0  # wall seconds between two pings of one phone
     speedup: float = 1.0  # simulated seconds per wall second
     walk_speed_mps: float = 1.2
-    visit_share: float = 3 / 9  # share of the shift spent on home visits (about 3 h of 9 h)
-    visit_mean_s: float = 900.0  # mean length of one home visit (simulated seconds)
+    visit_target_min_h: float = 3.0  # daily home-visit target of a normal worker: uniform in [min, max] hours
+    visit_target_max_h: float = 4.0
+    short_share: float = 0.15  # share of workers who fall short of 3 h
+    short_target_min_h: float = 1.0
+    short_target_max_h: float = 2.5
+    visit_min_s: float = 600.0  # one household visit: uniform 10–40 minutes (simulated seconds)
+    visit_max_s: float = 2400.0
+    pause_share: float = 0.14  # share of the shift spent in short pauses (not visits: under the 5-minute stay)
+    pause_min_s: float = 60.0
+    pause_max_s: float = 180.0  # with the walk in and out, a pause stays under the 5-minute stay threshold
     neighbour_trip_prob: float = 0.05  # chance that the next patrol target lies in a neighbouring grid
     shift_start_h: float = 8.5
     shift_end_h: float = 17.5
@@ -61,12 +73,18 @@ class SimSettings:
     seed: int = 1
 
     def __post_init__(self):
-        for name in ("interval_s", "speedup", "walk_speed_mps", "visit_mean_s", "silent_mean_s"):
+        for name in ("interval_s", "speedup", "walk_speed_mps", "visit_min_s", "pause_min_s", "silent_mean_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"simulator setting {name} must be > 0, got {getattr(self, name)!r}")
-        for name in ("visit_share", "neighbour_trip_prob", "silent_share", "bad_fix_share"):
+        for name in ("short_share", "pause_share", "neighbour_trip_prob", "silent_share", "bad_fix_share"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"simulator setting {name} must be in [0, 1), got {getattr(self, name)!r}")
+        if not (self.visit_min_s <= self.visit_max_s and self.pause_min_s <= self.pause_max_s
+                and 0 <= self.visit_target_min_h <= self.visit_target_max_h
+                and 0 <= self.short_target_min_h <= self.short_target_max_h):
+            raise ValueError("simulator ranges need min ≤ max (visit_*_s, pause_*_s, *target_*_h)")
+        if self.visit_target_max_h >= self.shift_end_h - self.shift_start_h:
+            raise ValueError("visit_target_max_h must be shorter than the shift")
         if not 0 <= self.shift_start_h < self.shift_end_h <= 24:
             raise ValueError("shift_start_h < shift_end_h, both within 0–24")
 
@@ -103,9 +121,13 @@ class PatrolModel:
         self.pool = np.stack([self._sample_inside(g, _POOL) for g in geoms])  # (G, K, 2) metres
         area_m2 = shapely.area(geoms) * self.kx * self.ky
         # Mean distance between two random points of a square of side a is ≈ 0.52 a.
-        leg_s = 0.52 * np.sqrt(area_m2) / self.s.walk_speed_mps
-        share = self.s.visit_share
-        self.visit_prob = np.clip(share / (1 - share) * leg_s / self.s.visit_mean_s, 0, 1)
+        self.leg_s = 0.52 * np.sqrt(area_m2) / self.s.walk_speed_mps
+        s = self.s
+        visit_share = (s.visit_target_min_h + s.visit_target_max_h) / 2 / (s.shift_end_h - s.shift_start_h)
+        walk_share = max(0.05, 1 - visit_share - s.pause_share)
+        pause_mean_s = (s.pause_min_s + s.pause_max_s) / 2
+        # pauses take pause_share of the shift: they start at random while walking (a rate per walking second)
+        self.pause_rate = s.pause_share / walk_share / pause_mean_s
         tree = shapely.STRtree(geoms)
         left, right = tree.query(geoms, predicate="intersects")
         keep = left != right
@@ -143,7 +165,10 @@ class PatrolModel:
         self.target = self.pool[self.home, rng.integers(0, _POOL, n)].copy()
         self.speed = s.walk_speed_mps * rng.uniform(0.85, 1.15, n)
         self.mode = np.full(n, WALK, dtype=np.int8)
-        self.visit_until = np.zeros(n)
+        self.visit_until = np.zeros(n)  # end of the current visit or pause (simulated unix s)
+        short = rng.random(n) < s.short_share
+        self.visit_target_s = 3600 * np.where(short, rng.uniform(s.short_target_min_h, s.short_target_max_h, n),
+                                              rng.uniform(s.visit_target_min_h, s.visit_target_max_h, n))
         self.silent_until = np.zeros(n)
         self.shift_start_s = np.clip(s.shift_start_h * 3600 + rng.normal(0, 600, n), 0, 86_399)
         self.shift_end_s = np.clip(s.shift_end_h * 3600 + rng.uniform(-600, 4200, n), 0, 86_399)
@@ -154,6 +179,8 @@ class PatrolModel:
         self.sim_now = self.sim_start
         self.visit_s = np.zeros(n)  # simulated seconds spent on home visits while on shift (for tests and stats)
         self.shift_s = np.zeros(n)
+        self._day = None  # the local day the visit counters belong to
+        self._was_on = np.zeros(n, dtype=bool)  # on shift at the previous tick
 
     # -- the clock ---------------------------------------------------------------------------------------------
     def sim_time(self, real_now: float) -> float:
@@ -183,12 +210,24 @@ class PatrolModel:
         if dt <= 0:
             return
         rng = self.rng
+        local = datetime.fromtimestamp(sim_now, self.tz)
+        if local.date() != self._day:  # a new day: new targets met from zero
+            self._day = local.date()
+            self.visit_s[:] = 0
+            self.shift_s[:] = 0
+        tod = local.hour * 3600 + local.minute * 60 + local.second
+        self._start_shifts(shift, sim_now)
         self.shift_s[shift] += dt
         visiting = shift & (self.mode == VISIT)
         self.visit_s[visiting] += np.minimum(dt, np.maximum(0, self.visit_until[visiting] - (sim_now - dt)))
-        done = visiting & (self.visit_until <= sim_now)
+        done = shift & (self.mode != WALK) & (self.visit_until <= sim_now)
         self.mode[done] = WALK
         walking = shift & (self.mode == WALK)
+        stop = np.flatnonzero(walking & (rng.random(self.n) < 1 - np.exp(-self.pause_rate * dt)))
+        if len(stop):
+            self.mode[stop] = PAUSE
+            self.visit_until[stop] = sim_now + rng.uniform(self.s.pause_min_s, self.s.pause_max_s, len(stop))
+            walking[stop] = False
         delta = self.target - self.pos
         dist = np.hypot(delta[:, 0], delta[:, 1])
         step = self.speed * dt
@@ -199,12 +238,39 @@ class PatrolModel:
         idx = np.flatnonzero(arrive)
         if len(idx) == 0:
             return
-        # At an arrival: a home visit (chance set per grid), then a new target (sometimes in a neighbouring grid).
-        visit = rng.random(len(idx)) < self.visit_prob[self.grid[idx]]
-        v = idx[visit]
+        # At an arrival in the own grid: a household visit, with the chance that meets what is left of the day's
+        # target over the arrivals left in the shift.  Then a new target.
+        s = self.s
+        need_s = np.maximum(0.0, self.visit_target_s[idx] - self.visit_s[idx])
+        left_s = np.maximum(1.0, self.shift_end_s[idx] - tod)
+        visit_mean_s = (s.visit_min_s + s.visit_max_s) / 2
+        walk_left_s = np.maximum(self.leg_s[self.home[idx]], (left_s - need_s) * (1 - s.pause_share))
+        # 1.2: a little ahead of an even pace, so visits do not bunch up in the afternoon
+        p_visit = np.clip(1.2 * need_s / visit_mean_s * self.leg_s[self.home[idx]] / walk_left_s, 0, 1)
+        at_home = self.grid[idx] == self.home[idx]
+        draw = rng.random(len(idx))
+        v = idx[at_home & (draw < p_visit) & (need_s > 0)]
         self.mode[v] = VISIT
-        self.visit_until[v] = sim_now + rng.exponential(self.s.visit_mean_s, len(v))
+        self.visit_until[v] = sim_now + rng.uniform(s.visit_min_s, s.visit_max_s, len(v))
         self._new_targets(idx)
+
+    def _start_shifts(self, shift: np.ndarray, sim_now: float) -> None:
+        """Workers coming on shift start in the day's steady mix (some already at a household or pausing), so
+        that the share moving is about half from the first minute, not everyone walking at once."""
+        new = np.flatnonzero(shift & ~self._was_on)
+        self._was_on = shift.copy()
+        if len(new) == 0:
+            return
+        s, rng = self.s, self.rng
+        visit_share = (s.visit_target_min_h + s.visit_target_max_h) / 2 / (s.shift_end_h - s.shift_start_h)
+        draw = rng.random(len(new))
+        at_home = self.grid[new] == self.home[new]
+        v = new[at_home & (draw < visit_share)]
+        p = new[(draw >= visit_share) & (draw < visit_share + s.pause_share)]
+        self.mode[v] = VISIT
+        self.visit_until[v] = sim_now + rng.uniform(0, s.visit_max_s, len(v))
+        self.mode[p] = PAUSE
+        self.visit_until[p] = sim_now + rng.uniform(0, s.pause_max_s, len(p))
 
     def _new_targets(self, idx: np.ndarray) -> None:
         rng = self.rng

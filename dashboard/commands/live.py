@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -290,6 +290,7 @@ def demo(
         _check_redis(client, redis_url)
 
         tokens = TokenRegistry.from_env(admin=admin_token)
+        street_code, street_name, street_token = _demo_street_token(tokens, d)
         store, ticket_cfg = _ticket_store()
         server, socketio = create_app(district=d, redis_client=client, settings=settings, tokens=tokens,
                                       extensions=[ticket_extension(store, open311_key=open311_key, settings=ticket_cfg)])
@@ -316,6 +317,7 @@ def demo(
         sim_thread.start()
         stops.append(lambda: (sim_thread.join(10), sender.close()))
 
+        _backfill_street_morning(d, settings, client, street_code)
         ctx = DemoContext(d, settings, client, server.extensions["gridpulse"], base, admin_token, stop)
         for hook in DEMO_HOOKS:
             if (hook_stop := hook(ctx)) is not None:
@@ -325,6 +327,8 @@ def demo(
                     f"(ready in {time.monotonic() - started:.1f}s)", fg=typer.colors.GREEN)
         typer.secho(f"  Live map:     {base}/?token={admin_token}", bold=True)
         typer.echo(f"  Admin token:  {admin_token}" + ("" if os.environ.get("GRIDPULSE_ADMIN_TOKEN") else "  (generated)"))
+        typer.secho(f"  Street screen ({street_name}): {base}/street?token={street_token}", bold=True)
+        typer.echo(f"  Any street (admin): {base}/street?token={admin_token}&street={street_code}")
         typer.echo(f"  Ingest key:   {ingest_key}   Open311 api_key: {open311_key}")
         typer.echo(f"  Tickets:      {base}/api/v1/tickets   Open311: {base}/open311/v2/discovery.json"
                    f"   Store: {ticket_cfg.database_url}")
@@ -349,6 +353,48 @@ def _ticket_push(client, server, socketio, settings):
 
     return TicketPush(client, service_of(server), socketio_emit(socketio),
                       stream=f"{settings.key_prefix}:ticket-events").start()
+def _demo_street_token(tokens, district) -> tuple[str, str, str]:
+    """A street supervisor's token for the demo: the first configured one, else one made for the first street."""
+    from dashboard.auth import Principal, generate_token, parse_street_tokens
+
+    names = dict(zip(district.streets["street_code"], district.streets["street_name"], strict=True))
+    for code, token in parse_street_tokens(os.environ.get("GRIDPULSE_STREET_TOKENS", "")).items():
+        if code in names:
+            return code, names[code], token
+    code = next(iter(names))
+    token = generate_token()
+    tokens.add(token, Principal("street", name=f"{names[code]}督导员", street_code=code))
+    return code, names[code], token
+
+
+def _backfill_street_morning(district, settings, client, street_code: str) -> None:
+    """Today's morning (08:00 to now, at most noon) of one street, simulated in fast time and written as tracks
+    and patrol figures in the background, so that its supervisor can replay the morning at once.  Skipped when
+    the street already has a track today (a restarted demo)."""
+    from geo.locate import GridLocator
+    from streams.history import simulate_tracks, write_history
+
+    tz = ZoneInfo(settings.timezone)
+    now = datetime.now(tz)
+    start = now.replace(hour=8, minute=0, second=0, microsecond=0)
+    end = min(now, now.replace(hour=12, minute=0, second=0, microsecond=0))
+    workers = district.workers[district.workers["home_grid"].str.startswith(street_code)]
+    if end <= start + timedelta(minutes=30) or workers.empty:
+        return
+    if client.exists(settings.key("track", now.date().isoformat(), workers["worker_id"].iloc[0])):
+        return
+
+    def fill() -> None:
+        t0 = time.monotonic()
+        try:
+            tracks = simulate_tracks(district, workers, start=start.timestamp(), end=end.timestamp(), seed=7)
+            n = write_history(client, settings, GridLocator.from_grids(district.grids), tracks)
+            typer.echo(f"Street {street_code}: its morning backfilled ({n:,} fixes of {len(tracks)} workers, "
+                       f"{start:%H:%M}–{end:%H:%M}) in {time.monotonic() - t0:.0f}s")
+        except Exception:
+            log.exception("street morning backfill failed")
+
+    threading.Thread(target=fill, name="street-backfill", daemon=True).start()
 
 
 def _ticket_store():

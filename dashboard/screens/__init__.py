@@ -20,7 +20,7 @@ import dash
 
 from dashboard.screens.static import make_static_blueprint
 
-SCREEN_MODULES = ("dashboard.screens.wall", "dashboard.screens.manage")
+SCREEN_MODULES = ("dashboard.screens.wall", "dashboard.screens.street", "dashboard.screens.manage")
 
 
 def screens() -> list:

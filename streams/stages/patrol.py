@@ -20,7 +20,7 @@ class AccountPatrol(BatchStage):
         self.settings = settings
         self.script = client.register_script(HINCR_MANY)
         self.gap_s = settings.patrol_gap_s
-        self.ttl_s = int((settings.track_days + 1) * 86400)
+        self.ttl_s = int((max(settings.patrol_days, settings.track_days) + 1) * 86400)
 
     def handle_batch(self, pings, batch: Batch) -> None:
         # per_day[day][(worker, grid)] = seconds; grid_s[day][grid] = worker-seconds

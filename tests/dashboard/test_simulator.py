@@ -60,7 +60,7 @@ def test_walking_speed_is_plausible(big_district):
     m.tick(T0 + 1.0)  # 10 simulated seconds
     step = np.hypot(*(m.pos - before).T) / speedup
     walking = step > 0
-    assert walking.mean() > 0.5
+    assert walking.mean() >= 0.3  # about half are on a household visit or a pause at any time
     assert np.all(step <= 1.2 * 1.15 + 1e-9)  # never faster than the fastest walker
     assert 0.9 <= np.median(step[walking]) <= 1.4
 
@@ -126,7 +126,7 @@ def test_sender_retries_until_accepted():
     assert sender.stats.accepted == 3 and sender.stats.retries == 1 and sender.stats.failed == 0
 
 
-@pytest.mark.parametrize("kwargs", [{"interval_s": 0}, {"visit_share": 1.0}, {"shift_start_h": 18}])
+@pytest.mark.parametrize("kwargs", [{"interval_s": 0}, {"pause_share": 1.0}, {"visit_min_s": 3000, "visit_max_s": 600}, {"shift_start_h": 18}])
 def test_bad_settings_are_refused(kwargs):
     with pytest.raises(ValueError):
         SimSettings(**kwargs)
