@@ -105,3 +105,63 @@ class Patrol(_Open):
 class Health(_Open):
     ok: bool
     redis: bool | None
+
+
+# -- the street supervisor's API (dashboard/street_api.py) ----------------------------------------------------------
+class TracksQuery(BaseModel):
+    street: str | None = Field(None, description="admin: required; a street token: its own street")
+    date: str | None = Field(None, description="local day YYYY-MM-DD; default today")
+    from_: str | None = Field(None, alias="from", description="HH:MM, default 00:00")
+    to: str | None = Field(None, description="HH:MM, default 23:59:59")
+    worker: str | None = Field(None, description="comma-separated worker ids (default: every worker of the street)")
+    format: Literal["json", "bin"] | None = Field(None, description="bin: a JSON header and int32 arrays")
+
+
+class Tracks(_Open):
+    date: str
+    street: str
+    workers: list[dict]
+
+
+class PeriodQuery(BaseModel):
+    street: str | None = Field(None, description="admin: required; a street token: its own street")
+    period: Literal["today", "7d", "month"] | None = None
+    from_: str | None = Field(None, alias="from", description="first day YYYY-MM-DD (instead of period)")
+    to: str | None = Field(None, description="last day YYYY-MM-DD")
+    lang: str | None = Field(None, description="exports: en for English headers")
+
+
+class Coverage(_Open):
+    grids: list[dict]
+    workers: list[dict]
+
+
+class AlertsQuery(DayQuery):
+    street: str | None = None
+
+
+class Alerts(_Open):
+    date: str
+    count: int
+    unacknowledged: int
+    alerts: list[dict]
+
+
+class AckIn(BaseModel):
+    """``POST /api/v1/alerts/ack``: alert ids as ``streams.contract.alert_id`` spells them."""
+
+    ids: list[str] = Field(min_length=1, max_length=500)
+
+
+class AckOut(_Open):
+    acknowledged: list[str]
+    by: str
+    at: float
+
+
+class AcksQuery(BaseModel):
+    ids: str | None = Field(None, description="comma-separated alert ids")
+
+
+class Acks(_Open):
+    acks: dict[str, dict]

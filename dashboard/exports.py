@@ -1,4 +1,5 @@
-"""The street screen's tables as files: CSV (UTF-8 with BOM, so Excel opens Chinese names) and XLSX (xlsxwriter).
+"""The street screen's tables as files: CSV (UTF-8 with BOM, so Excel opens Chinese names) and XLSX (openpyxl, as
+the manager's exports).
 
 A table is ``(columns, rows)``: columns are ``(key, zh header, en header)``, rows are dicts.  Pure functions.
 """
@@ -37,20 +38,22 @@ def to_csv(columns, rows, lang: str = "zh-CN") -> bytes:
 
 
 def to_xlsx(columns, rows, *, title: str, lang: str = "zh-CN") -> bytes:
-    import xlsxwriter
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
 
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31]
+    headers = [c[2] if lang == "en" else c[1] for c in columns]
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+    for j, header in enumerate(headers, start=1):
+        sheet.column_dimensions[sheet.cell(row=1, column=j).column_letter].width = max(10, len(header) * 2)
+    for r in rows:
+        sheet.append([v if isinstance(v, int | float) else str(v) for v in (r.get(c[0], "") for c in columns)])
+    sheet.freeze_panes = "A2"
     buf = io.BytesIO()
-    book = xlsxwriter.Workbook(buf, {"in_memory": True})
-    sheet = book.add_worksheet(title[:31])
-    bold = book.add_format({"bold": True, "bg_color": "#DDEBF7"})
-    for j, c in enumerate(columns):
-        header = c[2] if lang == "en" else c[1]
-        sheet.write(0, j, header, bold)
-        sheet.set_column(j, j, max(10, len(header) * 2))
-    for i, r in enumerate(rows, start=1):
-        for j, c in enumerate(columns):
-            v = r.get(c[0], "")
-            sheet.write(i, j, v if isinstance(v, int | float) else str(v))
-    sheet.freeze_panes(1, 0)
-    book.close()
+    book.save(buf)
     return buf.getvalue()

@@ -173,8 +173,8 @@ def make_street_blueprint() -> Blueprint:
     def ack():
         p = caller()
         street = street_scope(p, required=False)
-        body = request.get_json(silent=True) or {}
-        ids = body.get("ids")
+        body = request.get_json(silent=True)
+        ids = body.get("ids") if isinstance(body, dict) else None
         if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids) or len(ids) > 500:
             raise ApiError(400, "bad_ids", "请求体须为 {\"ids\": [告警编号, ...]} (body must be {\"ids\": [alert id, ...]})")
         by = p.name or p.role

@@ -14,7 +14,7 @@ import pytest
 
 from dashboard.app import create_app
 from dashboard.serving import WebServer
-from tests.browser.test_live_map import ARGS, CHROMIUM
+from tests.browser.chromium import ARGS, CHROMIUM
 from tests.dashboard.conftest import ADMIN, STREET1
 
 SHOTS = Path("var/screenshots")

@@ -18,7 +18,7 @@ import requests
 
 from dashboard.app import create_app
 from dashboard.serving import WebServer
-from tests.browser.test_live_map import ARGS, CHROMIUM, INGEST_KEY, SHOTS
+from tests.browser.chromium import ARGS, CHROMIUM, INGEST_KEY, SHOTS
 from tests.conftest import make_box_district
 from tests.dashboard.conftest import ADMIN, STREET1, STREET2
 

@@ -11,7 +11,6 @@ import re
 import threading
 import time
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 import requests
@@ -19,13 +18,9 @@ import requests
 from dashboard.app import create_app
 from dashboard.serving import WebServer
 from dashboard.settings import WebSettings
+from tests.browser.chromium import ARGS, CHROMIUM, INGEST_KEY, SHOTS
 from tests.dashboard.conftest import ADMIN, STREET1
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync", "--disable-quic"]
-SHOTS = Path("var/screenshots")
-INGEST_KEY = "ingest-key-for-browser-test"
 CJK = re.compile(r"[\u3400-\u9fff]+")
 WEST, EAST = (117.305, 39.095), (117.325, 39.075)  # inside street 120110001 / 120110002
 
@@ -240,3 +235,24 @@ def test_browser_gcj02_matches_python(stack, browser):
         got = page.evaluate(f"gpCore.wgs84ToGcj02({lon}, {lat})")
         want = wgs84_to_gcj02(lon, lat)
         assert got == pytest.approx([float(want[0]), float(want[1])], abs=1e-9)
+
+
+def test_an_alert_acknowledged_on_a_street_screen_leaves_the_walls_unread_count(stack, browser, box_district):
+    everyone_at_home(stack, box_district)
+    page = open_wall(browser, f"{stack.url}/?token={ADMIN}")
+    w = box_district.workers.iloc[0]
+    grid = box_district.grids.set_index("code").loc[w.home_grid, "geometry"].representative_point()
+    post_pings(stack, [{"device_id": w.device_id, "lon": grid.x, "lat": grid.y, "ts": time.time(), "sos": True}])
+    page.wait_for_function("() => gpWall.debug().unread >= 1", timeout=15_000)
+    before = page.evaluate("gpWall.debug().unread")
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+    alerts = requests.get(f"{stack.url}/api/v1/alerts", headers=auth, timeout=10).json()["alerts"]
+    sos = [a["id"] for a in alerts if a["kind"] == "sos" and a["w"] == w.worker_id]
+    assert sos
+    r = requests.post(f"{stack.url}/api/v1/alerts/ack", json={"ids": sos}, headers=auth, timeout=10)
+    assert r.status_code == 200, r.text
+    page.wait_for_function(f"() => gpWall.debug().unread === {before - len(sos)}", timeout=10_000)
+    assert page.evaluate(f"document.querySelector('li[data-alert-id=\"{sos[0]}\"]').classList.contains('gp-ev--acked')")
+    # a wall opened afterwards starts with the acknowledgement too
+    again = open_wall(browser, f"{stack.url}/?token={ADMIN}")
+    again.wait_for_function(f"() => gpWall.debug().acked.includes('{sos[0]}')", timeout=10_000)

@@ -90,8 +90,8 @@ def read_patrol(reader, roster, scope: str | None, now: datetime | None = None, 
 def recent_feed(client, key_prefix: str, scope: str | None, n: int = 40) -> list[dict]:
     """The newest worker alerts and ticket events (``{p}:alerts``, ``{p}:ticket-events``), newest first, so a wall
     screen opened mid-shift starts with a full feed. Items: ``{"kind": "alert"|"ticket", "what", "ts", ...}``."""
-    items = [{"kind": "alert", "what": a.get("kind"), "ts": a.get("ts"), "name": a.get("name") or a.get("w"),
-              "grid": a.get("grid")}
+    items = [{"kind": "alert", "what": a.get("kind"), "ts": a.get("ts"), "w": a.get("w"),
+              "name": a.get("name") or a.get("w"), "grid": a.get("grid")}
              for a in _newest(client, f"{key_prefix}:alerts", b"a", n, scope, "street")]
     for e in _newest(client, f"{key_prefix}:ticket-events", b"event", n, scope, "street_code"):
         ts = datetime.fromisoformat(e["at"]).timestamp() if e.get("at") else None

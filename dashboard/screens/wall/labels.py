@@ -66,6 +66,10 @@ FEED = ("实时动态", "Live feed")
 FEED_DEF = ("实时动态：网格员告警（出网格、离线、恢复、SOS）与工单事件（上报、派遣、处置、结案、超期），最新在上。",
             "Live feed: worker alerts (outside grid, offline, back online, SOS) and ticket events (reported, dispatched, "
             "handled, closed, overdue), newest first.")
+UNREAD = ("未确认告警", "Unacknowledged")
+UNREAD_DEF = ("未确认告警：实时动态中尚未被街道督导员确认（/street 告警列表“确认”）的网格员告警条数。",
+              "Unacknowledged: worker alerts in the live feed that no street supervisor has acknowledged yet "
+              "(the Acknowledge button of /street).")
 HEAT = ("工单热力", "Ticket heat")
 HEAT_DEF = ("工单热力：在办工单所在位置，按时限灯加权（超期 3、督办黄灯 2、正常 1）。",
             "Ticket heat: open tickets at their locations, weighted by their time-limit light (overdue 3, yellow 2, green 1).")

@@ -187,7 +187,9 @@ def _map(figure, lang):
 
 
 def _feed(lang):
-    return _panel(tr(L.FEED, lang), [html.Ol(id="wall-feed", className="gp-feed")], cls="gp-feed-panel",
+    unread = html.Span(className="gp-unread", title=tr(L.UNREAD_DEF, lang), children=[
+        tr(L.UNREAD, lang), " ", html.B("0", id="wall-unread")])
+    return _panel(tr(L.FEED, lang), [unread, html.Ol(id="wall-feed", className="gp-feed")], cls="gp-feed-panel",
                   tip=tr(L.FEED_DEF, lang))
 
 

@@ -19,6 +19,7 @@
   var W = null;                 // workers in typed arrays (see newWorkers)
   var tickets = new Map();      // id → {id, no, lon, lat, mx, my, light, grid, street, category, state}
   var recent = [];              // ticket events of the last minute, re-applied over an older "open" refresh
+  var acked = new Set();        // alert ids acknowledged on a street screen (contract's alert_id)
   var pulses = [];              // new-ticket marks being animated
   var hoverGrid = null, mouse = null, heatOn = true, started = false;
   var dirty = { dots: false, heat: false }, frame = 0, heatTimer = 0, remPx = 16;
@@ -299,11 +300,46 @@
   function onAlerts(list) {
     (Array.isArray(list) ? list : [list]).forEach(function (a) {
       var who = (a.name || a.w || "") + (a.grid ? " · " + a.grid : "");
-      feed("alert", a.kind, a.ts, who, a.kind === "sos");
+      feed("alert", a.kind, a.ts, who, a.kind === "sos", alertId(a));
     });
+    countUnread();
   }
 
-  function feed(kind, what, ts, text, flash) {
+  // The contract's alert id: kind:w:ts with ts to 3 decimals (streams.contract.alert_id).
+  function alertId(a) { return a.kind + ":" + a.w + ":" + Number(a.ts || 0).toFixed(3); }
+
+  function onAck(msg) {
+    (msg && msg.ids || []).forEach(function (id) { acked.add(id); });
+    markAcked();
+  }
+
+  function markAcked() {
+    if (!els.feed) return;
+    els.feed.querySelectorAll("li[data-alert-id]").forEach(function (li) {
+      if (acked.has(li.getAttribute("data-alert-id"))) li.classList.add("gp-ev--acked");
+    });
+    countUnread();
+  }
+
+  function countUnread() {
+    if (!els.feed) return;
+    var n = 0;
+    els.feed.querySelectorAll("li[data-alert-id]").forEach(function (li) {
+      if (!acked.has(li.getAttribute("data-alert-id"))) n += 1;
+    });
+    core.setText(els.unread, String(n));
+  }
+
+  // Which of the alerts the page opened with were acknowledged before it opened (the page cookie authenticates).
+  function loadAcks(ids) {
+    if (!ids.length || !window.fetch) return;
+    window.fetch("/api/v1/alerts/acks?ids=" + encodeURIComponent(ids.join(",")), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : { acks: {} }; })
+      .then(function (body) { Object.keys(body.acks || {}).forEach(function (id) { acked.add(id); }); markAcked(); })
+      .catch(function () {});
+  }
+
+  function feed(kind, what, ts, text, flash, alertKey) {
     var ol = els.feed;
     if (!ol) return;
     var label = kind === "alert" ? (L.alert[what] || what) : (L.ticket[what] || what);
@@ -311,6 +347,10 @@
       (flash ? " gp-ev--new" : ""));
     li.setAttribute("data-kind", kind);
     li.setAttribute("data-event", what || "");
+    if (alertKey) {
+      li.setAttribute("data-alert-id", alertKey);
+      if (acked.has(alertKey)) li.classList.add("gp-ev--acked");
+    }
     li.append(core.el("time", null, core.fmtTime(ts)), core.el("b", null, label), core.el("span", null, text));
     ol.insertBefore(li, ol.firstChild);
     while (ol.children.length > MAX_FEED) ol.removeChild(ol.lastChild);
@@ -460,6 +500,7 @@
       dots: document.getElementById("wall-dots"), pulse: document.getElementById("wall-pulse"),
       tip: document.getElementById("wall-tip"), feed: document.getElementById("wall-feed"),
       conn: document.getElementById("wall-conn"), openCount: document.getElementById("wall-open-count"),
+      unread: document.getElementById("wall-unread"),
       total: document.getElementById("wall-n-total"), grids: document.getElementById("wall-n-grids"),
       covGrids: document.getElementById("wall-cov-grids"), covGridsN: document.getElementById("wall-cov-grids-n"),
       covHours: document.getElementById("wall-cov-hours"), covHoursN: document.getElementById("wall-cov-hours-n"),
@@ -481,11 +522,18 @@
     var pending = window.gpWallPending || {};
     window.gpWallPending = null;
     Object.keys(pending).forEach(function (k) { api.onStore(k, pending[k]); });
+    var openedWith = [];
     (cfg.feed || []).slice().reverse().forEach(function (x) {
-      if (x.kind === "alert") feed("alert", x.what, x.ts, (x.name || "") + (x.grid ? " · " + x.grid : ""), false);
-      else feed("ticket", x.what, x.ts, ticketText(x), false);
+      if (x.kind === "alert") {
+        var id = alertId({ kind: x.what, w: x.w, ts: x.ts });
+        openedWith.push(id);
+        feed("alert", x.what, x.ts, (x.name || "") + (x.grid ? " · " + x.grid : ""), false, id);
+      } else feed("ticket", x.what, x.ts, ticketText(x), false);
     });
+    countUnread();
+    loadAcks(openedWith);
     socket = core.connect(cfg, { snapshot: onSnapshot, positions: onPositions, alerts: onAlerts, tickets: onTickets,
+                                 ack: onAck,
                                  error: function () { status("wait"); } },
                           { street: cfg.street, onStatus: status });
     core.tickClocks();
@@ -540,6 +588,7 @@
       if (W.flags[i] & F_POS) dots[W.ids[i]] = [W.lon[i], W.lat[i], ST_NAME[W.status[i]], !!(W.flags[i] & F_SOS)];
     }
     return { workers: W ? W.n : 0, dots: dots, tickets: Array.from(tickets.values()), socket: !!(socket && socket.connected),
+             unread: els.unread ? +els.unread.textContent : null, acked: Array.from(acked),
              feed: Array.from(els.feed ? els.feed.children : []).map(function (li) { return li.textContent; }) };
   };
 
