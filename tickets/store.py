@@ -63,9 +63,22 @@ def migrate(url_or_engine: str | Engine, revision: str = "head") -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    with engine.connect() as conn:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a column by copying the table and dropping the old one; with foreign keys on, that DROP
+            # would cascade into every ticket's transitions and photos. The pragma only takes effect outside a
+            # transaction, so it is set before the migration's own, and the keys are checked before it commits.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        with conn.begin():
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+            if sqlite and (bad := conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()):
+                raise RuntimeError(f"the migration left {len(bad)} rows with broken foreign keys: {bad[:3]}")
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()
     if isinstance(url_or_engine, str):
         engine.dispose()
 
