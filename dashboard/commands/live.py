@@ -329,6 +329,7 @@ def demo(
         typer.echo(f"  Admin token:  {admin_token}" + ("" if os.environ.get("GRIDPULSE_ADMIN_TOKEN") else "  (generated)"))
         typer.secho(f"  Street screen ({street_name}): {base}/street?token={street_token}", bold=True)
         typer.echo(f"  Any street (admin): {base}/street?token={admin_token}&street={street_code}")
+        typer.echo(f"  Manager:      {base}/manage?token={admin_token}   (drill-down, exports, report)")
         typer.echo(f"  Ingest key:   {ingest_key}   Open311 api_key: {open311_key}")
         typer.echo(f"  Tickets:      {base}/api/v1/tickets   Open311: {base}/open311/v2/discovery.json"
                    f"   Store: {ticket_cfg.database_url}")
