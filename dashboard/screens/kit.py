@@ -41,6 +41,18 @@ def caller():
     return web_context().tokens.authenticate(request)
 
 
+def page_access(street: str | None, lang: str):
+    """``(principal, scope, refusal)`` of the page being served: the caller, the street its view is held to
+    (``None`` = the district), and, when the page must not be shown, the layout to return instead."""
+    principal = caller()
+    if principal is None:
+        return None, None, auth_required(lang)
+    try:
+        return principal, principal.scope_street(street or None), None
+    except PermissionError as exc:
+        return principal, None, forbidden(str(exc), lang)
+
+
 def info(definition: str, **attrs) -> html.Span:
     """The ⓘ that shows a number's definition on hover or keyboard focus."""
     return html.Span("ⓘ", className="gp-info", title=definition, tabIndex="0", **{"data-tip": definition}, **attrs)

@@ -91,7 +91,7 @@ def _click_bar(pg, code: str):
 
 
 def test_admin_drills_filters_exports_and_steps_back(site, page):
-    page.goto(f"{site.url}/manage?token={ADMIN}")
+    page.goto(f"{site.url}/manage?token={ADMIN}&period=7d")
     _ready(page, "manage-crumb-district")
     assert "token" not in page.url
     assert page.inner_text("#manage-crumbs").replace("\n", "").startswith("全区测试区")
@@ -152,7 +152,7 @@ def test_admin_drills_filters_exports_and_steps_back(site, page):
 
 
 def test_street_token_sees_no_other_street(site, page):
-    page.goto(f"{site.url}/manage?token={STREET1}")
+    page.goto(f"{site.url}/manage?token={STREET1}&period=7d")
     _ready(page, "manage-crumb-street")
     assert page.locator("#manage-crumb-district").count() == 0  # nothing above its street
     body = page.inner_text("body")
@@ -161,13 +161,13 @@ def test_street_token_sees_no_other_street(site, page):
     assert codes and all(c.startswith("120110001") for c in codes)
     page.screenshot(path=str(SHOTS / "manage-street-token.png"))
     # asking for the other street by URL shows a refusal and no figures
-    page.goto(f"{site.url}/manage?level=street&street=120110002")
+    page.goto(f"{site.url}/manage?period=7d&level=street&street=120110002")
     page.wait_for_selector("text=cannot see street 120110002", timeout=30_000)
     assert "测试2" not in page.inner_text("body")
 
 
 def test_english_leaves_no_chinese_label(site, page):
-    page.goto(f"{site.url}/manage?token={ADMIN}&lang=en")
+    page.goto(f"{site.url}/manage?token={ADMIN}&lang=en&period=7d")
     _ready(page, "manage-crumb-district")
     page.wait_for_selector("#manage-tickets-table tr.mg-ticket", timeout=30_000)
     for sel in (".gp-subtitle", ".gp-clock", ".mg-toolbar", "#manage-kpis", ".mg-panel-head", "#manage-tickets-table thead",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -60,7 +60,7 @@ def read_csv(resp) -> list[list[str]]:
 
 def test_units_csv_is_the_street_ranking(web):
     client = web.test_client()
-    r = client.get("/manage/export?table=units&format=csv&period=month", headers=auth(ADMIN))
+    r = client.get("/manage/export?table=units&format=csv&period=7d", headers=auth(ADMIN))
     assert r.status_code == 200 and r.mimetype == "text/csv"
     assert "attachment" in r.headers["Content-Disposition"] and ".csv" in r.headers["Content-Disposition"]
     rows = read_csv(r)
@@ -68,7 +68,8 @@ def test_units_csv_is_the_street_ranking(web):
     svc = service(web)
     now = svc.clock()
     today = now.astimezone(svc.calendar.tz).date()
-    ranked = metrics.ranking(svc.store.engine, metrics.Period(today.replace(day=1), today), "streets", now=now)
+    # the last 7 days, not this month: at 00:10 on the 1st a month holds ten minutes of tickets
+    ranked = metrics.ranking(svc.store.engine, metrics.Period(today - timedelta(days=6), today), "streets", now=now)
     assert [row[1] for row in rows[1:]] == [x["key"] for x in ranked]
     assert [int(row[7]) for row in rows[1:]] == [x["received"] for x in ranked]
 
@@ -92,7 +93,7 @@ def test_xlsx_holds_the_same_table(web):
 
 def test_ticket_export_is_every_ticket_of_a_street(web):
     client = web.test_client()
-    r = client.get("/manage/export?table=tickets&format=csv&period=month&lang=en", headers=auth(STREET1))
+    r = client.get("/manage/export?table=tickets&format=csv&period=7d&lang=en", headers=auth(STREET1))
     assert r.status_code == 200
     rows = read_csv(r)
     assert rows[0][:4] == ["Number", "Reported", "Category", "Street"]
@@ -125,7 +126,7 @@ def test_the_page_cookie_is_enough_for_an_export(web):
 
 
 def test_report_is_printable_with_definitions(web):
-    r = web.test_client().get("/manage/report?period=month&street=120110002", headers=auth(ADMIN))
+    r = web.test_client().get("/manage/report?period=7d&street=120110002", headers=auth(ADMIN))
     assert r.status_code == 200 and r.mimetype == "text/html"
     html = r.data.decode()
     assert "@media print" in html and "window.print()" in html
@@ -142,17 +143,17 @@ def _view(web, token, search, trigger=None, **kw):
 
 
 def test_a_drill_step_in_the_view_callback(web):
-    out = _view(web, ADMIN, "?period=month&level=district", "manage-bars",
+    out = _view(web, ADMIN, "?period=7d&level=district", "manage-bars",
                 bar_click={"points": [{"customdata": "120110002"}]})
-    assert out[0] == "?period=month&level=street&street=120110002"  # the new URL: a history entry
+    assert out[0] == "?period=7d&level=street&street=120110002"  # the new URL: a history entry
     assert out[9] is True  # no notice
     crumbs = [getattr(c, "id", None) for c in out[10]]
     assert crumbs == ["manage-crumb-district", None, "manage-crumb-street"]
     assert out[14].id == {"type": "manage-map", "key": "community:120110002"}
     assert set(out[14].figure["data"][-1]["locations"]) == {"120110002001", "120110002002"}
-    assert out[24] == "/manage/report?period=month&level=street&street=120110002"
+    assert out[24] == "/manage/report?period=7d&level=street&street=120110002"
     # the back button: the URL drives the view and is not pushed again
-    back = _view(web, ADMIN, "?period=month&level=district", "manage-url")
+    back = _view(web, ADMIN, "?period=7d&level=district", "manage-url")
     assert back[0] is CB.no_update and [getattr(c, "id", None) for c in back[10]] == ["manage-crumb-district"]
 
 
@@ -160,7 +161,7 @@ def test_the_view_refuses_another_street(web):
     out = _view(web, STREET1, "?level=street&street=120110002", "manage-url")
     assert out[9] is False and "120110002" in out[8]
     assert out[13] == [] and out[22] == []  # no KPI, no ticket of the other street
-    own = _view(web, STREET1, "?period=month", "manage-url")
+    own = _view(web, STREET1, "?period=7d", "manage-url")
     assert own[9] is True
     assert [getattr(c, "id", None) for c in own[10]] == ["manage-crumb-street"]  # nothing above its street
 

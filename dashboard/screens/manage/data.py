@@ -8,8 +8,10 @@ reported in the period.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -164,11 +166,21 @@ class Recent:
 
 
 RECENT = Recent()
+# service → a number never reused in this process (an id() is, once its object is gone: another app's views)
+_SERVICE_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_NEXT_KEY = itertools.count()
+
+
+def _service_key(service) -> int:
+    with RECENT._lock:
+        if service not in _SERVICE_KEYS:
+            _SERVICE_KEYS[service] = next(_NEXT_KEY)
+        return _SERVICE_KEYS[service]
 
 
 def read_recent(service, units, sel: Selection) -> ManageData:
     """:func:`read`, or the same view read less than :data:`RECENT_TTL_S` ago."""
-    key = (id(service), sel.query_string())
+    key = (_service_key(service), sel.query_string())
     found = RECENT.get(key)
     if found is None:
         found = read(service, units, sel)

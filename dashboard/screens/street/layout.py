@@ -23,13 +23,9 @@ SPEEDS = [1, 10, 30, 60, 120, 300, 600]
 
 def layout(lang: str | None = None, street: str | None = None, **_query):
     lang = kit.lang_of(lang)
-    principal = kit.caller()
-    if principal is None:
-        return kit.auth_required(lang)
-    try:
-        scope = principal.scope_street(street or None)
-    except PermissionError as exc:
-        return kit.forbidden(str(exc), lang)
+    principal, scope, refusal = kit.page_access(street, lang)
+    if refusal is not None:
+        return refusal
     ctx = kit.web_context()
     district = ctx.district
     streets = list(zip(district.streets["street_code"], district.streets["street_name"], strict=True))
