@@ -55,10 +55,12 @@ def seeded(district, tokens, redis_url, key_prefix):
     tracks = simulate_tracks(district, mine, start=start, end=start + 4 * 3600, seed=3)
     write_history(client, settings, GridLocator.from_grids(district.grids), tracks)
     ids = list(tracks)
+    # ten minutes ago, but never before today's midnight: the alert list is the local day's
+    first_alert_ts = max(time.time() - 600, datetime.combine(today, datetime.min.time(), TZ).timestamp() + 1)
     for k, kind in enumerate(("outside_grid", "sos")):
         w = roster.by_worker(ids[k])
         alert = {"kind": kind, "w": w.worker_id, "name": w.name, "grid": w.home_grid, "street": STREET,
-                 "ts": time.time() - 600 + k, "message": f"{w.name} test alert {k}"}
+                 "ts": first_alert_ts + k, "message": f"{w.name} test alert {k}"}
         client.xadd(settings.key("alerts"), {"a": orjson.dumps(alert)})
     server, _ = create_app(district=district, redis_client=client, settings=settings, tokens=tokens)
     web = WebServer(server).start()

@@ -79,6 +79,13 @@ def test_late_fix_goes_into_the_track_in_order_but_never_moves_the_dot(client, p
 def test_patrol_minutes_per_worker_and_grid(client, proc, roster, settings):
     me = roster.workers[0]  # home: the north-west box; east of lon 117.31 is the next grid
     t = time.time() - 900
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    local = dt.datetime.fromtimestamp(t + 600, ZoneInfo(settings.timezone))
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()  # patrol counts per local day
+    if t < midnight:  # just after midnight: keep the four fixes inside one day (yesterday's)
+        t = midnight - 700
     east = 117.315
     RedisPingSink(client, settings).write(
         [fix(me.worker_id, t), fix(me.worker_id, t + 60), fix(me.worker_id, t + 120, lon=east),
