@@ -187,8 +187,8 @@ class MetricsQuery(_In):
     tier: Literal["community", "street", "district"] | None = None
 
 
-class MetricsOut(BaseModel):
-    """The metrics envelope: the period, the filters, one row per key and every figure's definition."""
+class _MetricsEnvelope(BaseModel):
+    """What every metrics answer carries: the period, the filters applied and every figure's definition."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -197,19 +197,16 @@ class MetricsOut(BaseModel):
     tz: str
     as_of: str
     filters: dict[str, str]
-    rows: list[dict]
     definitions: dict[str, str]
 
 
-class FunnelOut(BaseModel):
+class MetricsOut(_MetricsEnvelope):
+    """The metrics envelope with one row per key."""
+
+    rows: list[dict]
+
+
+class FunnelOut(_MetricsEnvelope):
     """``GET /api/v1/metrics/funnel``: received → registered → dispatched → handled → closed for the selection."""
 
-    model_config = ConfigDict(extra="allow")
-
-    from_: str = Field(alias="from")
-    to: str
-    tz: str
-    as_of: str
-    filters: dict[str, str]
     stages: list[dict]
-    definitions: dict[str, str]
