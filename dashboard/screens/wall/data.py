@@ -51,12 +51,13 @@ def read_tickets(service, scope: str | None, lang: str, now: datetime | None = N
         rows = metrics.summary(engine, period, level, now=now, p90=False, **f)
         return rows[0] if rows else {}
 
-    cats = metrics.summary(engine, p["month"], "category", now=now, p90=False, **f)
+    # ranking and categories over the last 30 days (as the trend): on the 1st a calendar month is nearly empty
+    cats = metrics.summary(engine, p["trend"], "category", now=now, p90=False, **f)
     cats.sort(key=lambda r: (-r["received"], str(r["key"])))
     names = {c.code: (c.name_en if lang == "en" else c.name) for c in service.catalog.categories.values()}
     top = [{"key": r["key"], "name": names.get(r["key"], r["key"]), "received": r["received"],
             "closed": r["closed"]} for r in cats[:TOP_CATEGORIES]]
-    rank = metrics.ranking(engine, p["month"], "communities" if scope else "streets", now=now, **f)
+    rank = metrics.ranking(engine, p["trend"], "communities" if scope else "streets", now=now, **f)
     overdue = board.overdue(engine, now, street=scope, limit=40)
     for r in overdue:
         r["category_name"] = names.get(r["category"], r["category"])

@@ -57,9 +57,9 @@ RATES = [
     ("on_time_closure_rate", ("按期结案率", "On-time closure")),
 ]
 TREND = ("近30日 受理与结案", "Last 30 days: received vs closed")
-RANKING = ("街道排名 · 综合得分", "Street ranking · composite score")
+RANKING = ("近30日街道排名 · 综合得分", "Street ranking, last 30 days · composite score")
 RANK_COLS = [("名次", "#"), ("街道", "Street"), ("得分", "Score"), ("结案率", "Closure")]
-CATEGORIES = ("本月高发类别", "Top categories this month")
+CATEGORIES = ("近30日高发类别", "Top categories, last 30 days")
 OVERDUE = ("督办 · 超期工单", "Supervision · overdue")
 OVERDUE_COLS = [("街道", "Street"), ("类别", "Category"), ("超期(时)", "Over (h)")]
 FEED = ("实时动态", "Live feed")

@@ -203,8 +203,8 @@ def _overdue(lang):
 
 def _categories(lang):
     return _panel(tr(L.CATEGORIES, lang), [html.Ol(id="wall-categories", className="gp-bars")], cls="gp-cat-panel",
-                  tip=tr(("本月受理数最多的事件/部件类别（按上报时间计入本月）。",
-                          "Categories with the most tickets received this month (by report time)."), lang))
+                  tip=tr(("近30日受理数最多的事件/部件类别（按上报时间计）。",
+                          "Categories with the most tickets received in the last 30 days (by report time)."), lang))
 
 
 def _closure(lang):
@@ -242,7 +242,7 @@ def _trend(lang):
 
 def _ranking(lang, scope):
     head = html.Tr([html.Th(tr(c, lang)) for c in L.RANK_COLS])
-    title = L.RANKING if scope is None else (("社区排名 · 综合得分", "Community ranking · composite score"))
+    title = L.RANKING if scope is None else ("近30日社区排名 · 综合得分", "Community ranking, last 30 days · composite score")
     return _panel(tr(title, lang), [html.Div(className="gp-scroll", children=html.Table(
         className="gp-table gp-rank", children=[html.Thead(head), html.Tbody(id="wall-ranking")]))],
         cls="gp-grow gp-rank-panel", tip=L.definition("score", None, lang))
