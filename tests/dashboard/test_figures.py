@@ -1,10 +1,8 @@
-import math
 
-import numpy as np
 import pytest
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from dashboard.figures.live_map import WORKERS_TRACE_UID, fit_view, live_map_figure, map_style, ring_lines
+from dashboard.screens.mapframe import fit_view, grids_geojson, map_style, map_view, ring_lines
 from dashboard.settings import WebSettings
 from geo.coords import wgs84_to_gcj02
 
@@ -24,23 +22,6 @@ def test_empty_input_gives_empty_lines():
     assert ring_lines([]) == ([], [])
 
 
-def test_figure_draws_every_grid_in_one_trace(box_district):
-    fig = live_map_figure(box_district)
-    assert [t.uid for t in fig.data] == ["grids", "streets", "grid-labels", WORKERS_TRACE_UID]
-    grids = fig.data[0]
-    assert sum(v is None for v in grids.lon) == len(box_district.grids) - 1
-    assert len(fig.data[2].lon) == len(box_district.grids)
-    assert "测试1街道·1社区第1网格" in fig.data[2].text[0]
-    dots = fig.data[3]
-    assert dots.type == "scattermap" and len(dots.lon) == 0  # the browser fills it in
-    assert len(fig.layout.map.layers) == box_district.grids["street_code"].nunique()
-
-
-def test_figure_needs_no_external_source_by_default(box_district):
-    fig = live_map_figure(box_district)
-    style = fig.layout.map.style
-    assert style["sources"] == {} and style["layers"][0]["type"] == "background"
-    assert "http" not in fig.to_json()
 
 
 def test_tile_url_adds_a_raster_source():
@@ -48,18 +29,6 @@ def test_tile_url_adds_a_raster_source():
     assert style["sources"]["tiles"]["tiles"] == ["http://tiles.intranet/{z}/{x}/{y}.png"]
     assert [layer["id"] for layer in style["layers"]] == ["background", "tiles"]
 
-
-def test_gcj02_tiles_shift_every_drawn_coordinate(box_district):
-    plain = live_map_figure(box_district)
-    gcj = live_map_figure(box_district, settings=WebSettings(tile_url="http://t/{z}/{x}/{y}.png", tile_crs="gcj02"))
-    x0, y0 = plain.data[0].lon[0], plain.data[0].lat[0]
-    ex, ey = wgs84_to_gcj02(x0, y0)
-    assert gcj.data[0].lon[0] == pytest.approx(float(ex), abs=1e-6)
-    assert gcj.data[0].lat[0] == pytest.approx(float(ey), abs=1e-6)
-    assert gcj.data[2].lon[0] != plain.data[2].lon[0]
-    # WGS-84 tiles: no shift
-    wgs = live_map_figure(box_district, settings=WebSettings(tile_url="http://t/{z}/{x}/{y}.png", tile_crs="wgs84"))
-    assert wgs.data[0].lon[0] == x0
 
 
 @pytest.mark.parametrize("kwargs", [{"tile_crs": "bd09"}, {"tile_url": "http://t/tiles.png"}])
@@ -83,13 +52,26 @@ def test_fit_view_zooms_out_for_larger_areas(span_deg, wider):
     assert 360 / 2**zoom * 1150 / 512 >= span_deg
 
 
-def test_a_thousand_grids_stay_one_trace():
-    import geopandas as gpd
 
-    from tests.conftest import make_box_district
+def test_default_style_needs_no_external_source(box_district):
+    view = map_view(box_district.grids.total_bounds, WebSettings())
+    assert view["style"]["sources"] == {} and view["style"]["layers"][0]["type"] == "background"
+    assert "http" not in repr(view)
 
-    d = make_box_district(nx=40, ny=30)
-    fig = live_map_figure(d)
-    assert len(fig.data) == 4
-    lon = np.array([math.nan if v is None else v for v in fig.data[0].lon])
-    assert np.isnan(lon).sum() == 1199 and isinstance(d.grids, gpd.GeoDataFrame)
+
+def test_gcj02_tiles_shift_outlines_and_view(box_district):
+    gcj = WebSettings(tile_url="http://t/{z}/{x}/{y}.png", tile_crs="gcj02")
+    x0, y0 = box_district.grids.geometry.values[0].exterior.coords[0]
+    ex, ey = wgs84_to_gcj02(x0, y0)
+    lon, lat = ring_lines(box_district.grids.geometry.values[:1], gcj02=True)
+    assert lon[0] == pytest.approx(float(ex), abs=1e-6) and lat[0] == pytest.approx(float(ey), abs=1e-6)
+    ring = grids_geojson(box_district.grids, 0.0, True)["features"][0]["geometry"]["coordinates"][0]
+    assert any(abs(x - float(ex)) < 1e-5 and abs(y - float(ey)) < 1e-5 for x, y in ring)
+    plain = map_view(box_district.grids.total_bounds, WebSettings(tile_url="http://t/{z}/{x}/{y}.png"))
+    moved = map_view(box_district.grids.total_bounds, gcj)
+    assert moved["center"]["lon"] != plain["center"]["lon"] and moved["style"]["sources"]["tiles"]
+
+
+def test_map_zoom_overrides_the_fitted_zoom(box_district):
+    assert map_view(box_district.grids.total_bounds, WebSettings(map_zoom=9.5))["zoom"] == 9.5
+    assert map_view(box_district.grids.total_bounds, WebSettings())["zoom"] > 12

@@ -7,9 +7,9 @@ mode bar (Plotly renders it in the browser, offline).
 
 from __future__ import annotations
 
-from dashboard.figures.live_map import BACKGROUND, fit_view, map_style
 from dashboard.screens.kit import tr
 from dashboard.screens.manage import labels as L
+from dashboard.screens.mapframe import BACKGROUND, map_view
 
 COLORS = {"received": "#3fd0ff", "closed": "#3ddc84", "rate": "#ffb020", "red": "#ff3b30", "yellow": "#ffb020",
           "green": "#3ddc84", "none": "#5d6b80", "bar": "#1f8fff", "muted": "#8aa2c2"}
@@ -105,9 +105,8 @@ def map_figure(geojson: dict, bounds, rows: list[dict], lang: str, settings, *, 
                                   "ticksuffix": "%", "thickness": 12, "len": 0.8, "x": 1.0,
                                   "tickfont": {"color": "#d8e8ff"}},
                      "text": [hover(c) for c in rated], "hovertemplate": "%{text}<extra></extra>", "name": "rate"})
-    center, zoom = fit_view(bounds, width_px=width_px, height_px=height_px)
     return {"data": data, "layout": {
-        "map": {"style": map_style(settings), "center": center, "zoom": zoom},
+        "map": map_view(bounds, settings, width_px=width_px, height_px=height_px),
         "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "paper_bgcolor": BACKGROUND, "showlegend": False,
         "clickmode": "event", "font": {"color": "#d8e8ff"}, "hoverlabel": {"bgcolor": "#0d2038"}}}
 
@@ -217,11 +216,6 @@ def lights_figure(rows: list[dict], lang: str) -> dict:
     return _fig(data, {"barmode": "stack", "bargap": 0.3, "xaxis": _AXIS, "yaxis": {**_NO_GRID, "automargin": True}},
                 margin={"l": 10, "r": 16, "t": 30, "b": 24})
 
-
-def light_totals(rows: list[dict]) -> dict:
-    """``{"red", "yellow", "green", "none", "open"}`` summed over steps."""
-    keys = ("red", "yellow", "green", "none", "open")
-    return {k: sum(r.get(k, 0) for r in rows) for k in keys}
 
 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True,

@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.figures.live_map import BACKGROUND, STREET_LINE, _project, fit_view, map_style, ring_lines
-from dashboard.screens.wall.figures import grids_geojson
+from dashboard.screens.mapframe import BACKGROUND, STREET_LINE, drawing, grids_geojson, map_view, ring_lines
 
 COVERAGE_UID = "coverage"
 UNVISITED_UID = "unvisited"
@@ -44,7 +43,7 @@ def street_map_figure(grids, street_geoms, settings, minutes: dict[str, float] |
     en = lang == "en"
     patrol_tip = "patrol %{z:.0f} min" if en else "巡查 %{z:.0f} 分钟"
     unvisited_tip = "not visited today" if en else "今日未到访"
-    gcj, tol = settings.draw_gcj02, max(settings.polygon_tolerance_deg, 2e-5)
+    gcj, tol = drawing(settings)
     geo = grids_geojson(grids, tol, gcj)
     z, red = coverage_values(codes, minutes or {})
     zmax = max([v for v in z if v == v] or [1.0]) or 1.0
@@ -62,11 +61,7 @@ def street_map_figure(grids, street_geoms, settings, minutes: dict[str, float] |
     s_lon, s_lat = ring_lines(np.asarray(street_geoms, dtype=object), tolerance_deg=tol, gcj02=gcj)
     fig.add_trace(go.Scattermap(uid="street", lon=s_lon, lat=s_lat, mode="lines", hoverinfo="skip",
                                 line={"width": 2.4, "color": STREET_LINE}, showlegend=False, name="street"))
-    minx, miny, maxx, maxy = grids.total_bounds
-    if gcj:
-        (minx, maxx), (miny, maxy) = _project(np.array([minx, maxx]), np.array([miny, maxy]), True)
-    center, zoom = fit_view((float(minx), float(miny), float(maxx), float(maxy)))
-    fig.update_layout(map={"style": map_style(settings), "center": center, "zoom": settings.map_zoom or zoom},
+    fig.update_layout(map=map_view(grids.total_bounds, settings),
                       margin={"l": 0, "r": 0, "t": 0, "b": 0}, paper_bgcolor=BACKGROUND, plot_bgcolor=BACKGROUND,
                       uirevision="street-map", showlegend=False, dragmode="pan")
     return fig

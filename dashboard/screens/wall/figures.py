@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-import shapely
-from shapely.geometry import mapping
 
-from dashboard.figures.live_map import (
+from dashboard.screens.mapframe import (
     BACKGROUND,
     GRID_LINE,
     STREET_LINE,
-    _project,
-    _street_tints,
-    fit_view,
-    map_style,
+    drawing,
+    grids_geojson,
+    map_view,
     ring_lines,
+    street_tints,
 )
 
 GRIDS_UID = "grids"
@@ -36,26 +34,13 @@ def wall_map_figure(ctx, scope: str | None) -> dict:
     return cache[scope]
 
 
-def grids_geojson(grids, tolerance_deg: float, gcj02: bool) -> dict:
-    """The grid polygons as a FeatureCollection with ``id`` = grid code (simplified, 1e-5° ≈ 1 m precision)."""
-    geoms = np.asarray(grids.geometry.values, dtype=object)
-    if tolerance_deg > 0:
-        geoms = shapely.simplify(geoms, tolerance_deg, preserve_topology=True)
-    if gcj02:
-        geoms = [shapely.transform(g, lambda xy: np.column_stack(_project(xy[:, 0], xy[:, 1], True))) for g in geoms]
-    geoms = shapely.set_precision(np.asarray(geoms, dtype=object), 1e-5)
-    return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": code, "properties": {}, "geometry": mapping(g)}
-        for code, g in zip(grids["code"], geoms, strict=True)]}
-
-
 def map_figure(district, settings, scope: str | None = None) -> go.Figure:
     grids = district.grids
     streets = district.streets
     if scope is not None:
         grids = grids[grids["street_code"] == scope]
         streets = streets[streets["street_code"] == scope]
-    gcj, tol = settings.draw_gcj02, max(settings.polygon_tolerance_deg, 2e-5)
+    gcj, tol = drawing(settings)
     fig = go.Figure()
     fig.add_trace(go.Choroplethmap(
         uid=GRIDS_UID, geojson=grids_geojson(grids, tol, gcj), locations=list(grids["code"]),
@@ -65,13 +50,8 @@ def map_figure(district, settings, scope: str | None = None) -> go.Figure:
     s_lon, s_lat = ring_lines(streets.geometry.values, tolerance_deg=tol, gcj02=gcj)
     fig.add_trace(go.Scattermap(uid="streets", lon=s_lon, lat=s_lat, mode="lines", hoverinfo="skip",
                                 line={"width": 2.4, "color": STREET_LINE}, showlegend=False, name="streets"))
-    minx, miny, maxx, maxy = grids.total_bounds
-    if gcj:
-        (minx, maxx), (miny, maxy) = _project(np.array([minx, maxx]), np.array([miny, maxy]), True)
-    center, zoom = fit_view((float(minx), float(miny), float(maxx), float(maxy)))
     fig.update_layout(
-        map={"style": map_style(settings), "center": center, "zoom": settings.map_zoom or zoom,
-             "layers": _street_tints(streets, tol, gcj)},
+        map=map_view(grids.total_bounds, settings, layers=street_tints(streets, tol, gcj)),
         margin={"l": 0, "r": 0, "t": 0, "b": 0}, paper_bgcolor=BACKGROUND, plot_bgcolor=BACKGROUND,
         uirevision="wall-map", showlegend=False, dragmode="pan",
     )
