@@ -33,7 +33,7 @@ def main() -> None:
     from dashboard.auth import TokenRegistry
     from dashboard.screens.manage import callbacks as CB
     from dashboard.screens.manage import data as D
-    from dashboard.tickets_web import ticket_extension, ticket_settings
+    from dashboard.ticket_setup import ticket_extension, ticket_settings
     from geo.district import load_district
     from streams.settings import StreamSettings
     from tickets.models import tickets

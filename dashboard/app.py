@@ -1,22 +1,21 @@
-"""The composition root of the web process: Flask server + Dash + Flask-SocketIO + every HTTP blueprint.
+"""The composition root of the web process: Flask server + Dash + Flask-SocketIO + every HTTP blueprint and every
+background chore, created here and nowhere else.
 
 >>> server, socketio = create_app(district=load_district(path))  # doctest: +SKIP
->>> socketio.run(server, port=8050)  # doctest: +SKIP
+>>> web = server.extensions["gridpulse"]; web.start()  # doctest: +SKIP   (the chores: pushes, prefetch, tickets)
+>>> socketio.run(server, port=8050); web.stop()  # doctest: +SKIP
 
-The seam for later features is ``extensions``: callables ``ext(ctx: WebContext)`` run after the live path is wired, e.g.
-the tickets API::
-
-    create_app(district=d, extensions=[
-        lambda ctx: tickets.web.register(ctx.server, store=store, district=ctx.district,
-                                         authenticate=ctx.authenticate, open311_key=key),
-    ])
+The seam for later features is ``extensions``: callables ``ext(ctx: WebContext)`` run after the live path is wired;
+an extension registers its blueprints on ``ctx.server`` and adds its chores to ``ctx.chores`` (e.g. the ticket loop,
+:func:`dashboard.ticket_setup.ticket_extension`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +23,10 @@ import dash
 from flask import Flask, jsonify
 from flask_socketio import SocketIO
 
-from dashboard import openapi
+from dashboard.api import alerts, coverage, live, openapi, patrol, prometheus, tracks, workers
 from dashboard.auth import TokenRegistry
-from dashboard.live_api import make_live_blueprint
-from dashboard.live_socket import LiveNamespace
+from dashboard.push.namespace import LiveNamespace
+from dashboard.push.visits import TrackPrefetch, visits_push
 from dashboard.screens import mount as mount_screens
 from dashboard.screens.access import install_token_cookie
 from dashboard.settings import WebSettings
@@ -38,11 +37,13 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 # `gridpulse serve` runs gevent (a monkey-patched process, see dashboard/cli.py): five times the OsmAnd requests/s.
 ASYNC_MODE = "threading"
 _FROM_SETTINGS: Any = object()
+# The read APIs of the live path and the street screen, each a module with ``blueprint(retry_after_s)``.
+API_MODULES = (live, workers, patrol, prometheus, tracks, coverage, alerts)
 
 
 @dataclass
 class WebContext:
-    """What an extension gets: the wired pieces of the web process."""
+    """The wired pieces of the web process: what an extension, a handler or a screen reads."""
 
     server: Flask
     socketio: SocketIO
@@ -53,11 +54,45 @@ class WebContext:
     settings: Any  # streams.settings.StreamSettings
     web_settings: WebSettings
     roster: Any
-    reader: Any
+    reader: Any  # streams.live.LiveReader
+    metrics_registry: Any = None
+    chores: list = field(default_factory=list)  # each with start() and stop(); started by start()
+    prefetch: TrackPrefetch | None = None
+    ticket_chores: Any = None  # dashboard.ticket_setup.TicketChores, with a ticket store and Redis
 
     def authenticate(self, request):
         """``authenticate(flask.request) -> Principal | None`` (bearer token or ?token=)."""
         return self.tokens.authenticate(request)
+
+    @functools.cached_property
+    def visits(self):
+        """The :class:`streams.visits.VisitReader` (built once: the grid locator takes a moment)."""
+        from geo.locate import GridLocator
+        from streams.visits import VisitReader
+
+        return VisitReader(self.redis_client, self.settings, self.roster, GridLocator.from_grids(self.district.grids))
+
+    @functools.cached_property
+    def alert_log(self):
+        from streams.alertlog import AlertLog
+
+        return AlertLog(self.redis_client, self.settings)
+
+    def want_tracks(self, street: str) -> None:
+        """Ask the prefetch chore to parse a street's tracks of today (a street page opened)."""
+        if self.prefetch is not None:
+            self.prefetch.want(street)
+
+    def start(self) -> WebContext:
+        """Start every background chore (the demo and ``gridpulse serve`` do; tests start what they need)."""
+        for chore in self.chores:
+            chore.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop every chore, the last started first."""
+        for chore in reversed(self.chores):
+            chore.stop()
 
 
 Extension = Callable[[WebContext], None]
@@ -81,11 +116,39 @@ def create_app(
     """Build the web process. Every dependency has a default from settings; tests inject fakes.
 
     ``message_queue`` defaults to ``settings.redis_url`` (the processors emit into it); ``None`` = this process only.
-    ``async_mode`` is ``"threading"`` or, in a gevent-patched process, ``"gevent"``.
+    ``async_mode`` is ``"threading"`` or, in a gevent-patched process, ``"gevent"``. Nothing is started: call
+    ``server.extensions["gridpulse"].start()`` for the background chores, and ``.stop()`` at shutdown.
     """
     settings = settings if settings is not None else _stream_settings()
     tokens = tokens if tokens is not None else TokenRegistry.from_env()
     web_settings = web_settings or WebSettings.from_env()
+    redis_client, roster, reader = _live_parts(district, settings, redis_client, roster, reader, ingest)
+    if message_queue is _FROM_SETTINGS:
+        message_queue = settings.redis_url
+
+    server = _flask()
+    socketio = SocketIO(server, async_mode=async_mode, message_queue=message_queue,
+                        channel=f"{settings.key_prefix}:socketio", logger=False, engineio_logger=False)
+    registry, gauge = _metrics(metrics_registry, redis_client, settings)
+    socketio.on_namespace(LiveNamespace(tokens=tokens, reader=reader, connected_gauge=gauge))
+    dash_app = _make_dash(server, district)
+    ctx = WebContext(server, socketio, dash_app, district, tokens, redis_client, settings, web_settings, roster,
+                     reader, metrics_registry=registry)
+    server.extensions["gridpulse"] = ctx
+    _register_apis(ctx, ingest)
+    install_token_cookie(server, tokens)
+    if redis_client is not None:
+        ctx.prefetch = TrackPrefetch(ctx)
+        ctx.chores.append(ctx.prefetch)
+        if web_settings.visits_push_s:
+            ctx.chores.append(visits_push(ctx))
+    for ext in extensions:
+        ext(ctx)
+    return server, socketio
+
+
+def _live_parts(district, settings, redis_client, roster, reader, ingest: bool):
+    """(redis client, roster, live-state reader): the given ones, or made from settings."""
     if redis_client is None and (ingest or reader is None):
         from streams.pingstream import make_redis
 
@@ -98,52 +161,44 @@ def create_app(
         from streams.live import LiveReader
 
         reader = LiveReader(redis_client, roster, settings)
-    if message_queue is _FROM_SETTINGS:
-        message_queue = settings.redis_url
+    return redis_client, roster, reader
 
+
+def _flask() -> Flask:
     server = Flask("gridpulse")
     server.config["JSON_AS_ASCII"] = False
     server.json.ensure_ascii = False
-    socketio = SocketIO(
-        server,
-        async_mode=async_mode,
-        message_queue=message_queue,
-        channel=f"{settings.key_prefix}:socketio",
-        logger=False,
-        engineio_logger=False,
-    )
-    registry, gauge = metrics_registry, None
-    if registry is None:
-        from streams import metrics
+    return server
 
-        registry, gauge = metrics.REGISTRY, metrics.CONNECTED_CLIENTS
-        if redis_client is not None:
-            # Every processor's figures in one scrape. A second key prefix in one process (tests) keeps the first.
-            with contextlib.suppress(ValueError):
-                metrics.register_redis_collector(redis_client, settings)
-    socketio.on_namespace(LiveNamespace(tokens=tokens, reader=reader, connected_gauge=gauge))
 
+def _metrics(registry, redis_client, settings):
+    """(the registry ``/metrics`` serves, the connected-clients gauge or None)."""
+    if registry is not None:
+        return registry, None
+    from streams import metrics
+
+    if redis_client is not None:
+        # Every processor's figures in one scrape. A second key prefix in one process (tests) keeps the first.
+        with contextlib.suppress(ValueError):
+            metrics.register_redis_collector(redis_client, settings)
+    return metrics.REGISTRY, metrics.CONNECTED_CLIENTS
+
+
+def _register_apis(ctx: WebContext, ingest: bool) -> None:
+    server, retry_after_s = ctx.server, getattr(ctx.settings, "retry_after_s", 5)
     if ingest:
         from streams.ingest import make_ingest_blueprint
 
-        server.register_blueprint(make_ingest_blueprint(redis_client=redis_client, roster=roster, settings=settings))
-    server.register_blueprint(make_live_blueprint(tokens=tokens, reader=reader, roster=roster, metrics_registry=registry,
-                                                  retry_after_s=getattr(settings, "retry_after_s", 5),
-                                                  metrics_allow=web_settings.metrics_networks))
-    _add_health(server, redis_client)
+        server.register_blueprint(make_ingest_blueprint(redis_client=ctx.redis_client, roster=ctx.roster,
+                                                        settings=ctx.settings))
+    for module in API_MODULES:
+        server.register_blueprint(module.blueprint(retry_after_s))
+    _add_health(server, ctx.redis_client)
     openapi.register(server)
-
-    dash_app = _make_dash(server, district)
-    install_token_cookie(server, tokens)
-    ctx = WebContext(server, socketio, dash_app, district, tokens, redis_client, settings, web_settings, roster, reader)
-    server.extensions["gridpulse"] = ctx
-    for ext in extensions:
-        ext(ctx)
-    return server, socketio
 
 
 def _make_dash(server: Flask, district: District) -> dash.Dash:
-    """Dash with pages: each screen registers its page and callbacks (``dashboard/screens/``).
+    """Dash with pages: each screen registers its page, callbacks and routes (``dashboard/screens/``).
 
     The layouts are functions of the request (caller, language, street), so the top-level ``/_dash-layout`` holds
     no district data; a page's content is served only to a caller with a valid token.

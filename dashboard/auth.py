@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import os
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -122,12 +121,12 @@ class TokenRegistry:
     @classmethod
     def from_env(cls, *, admin: str | None = None, environ: Mapping[str, str] | None = None) -> TokenRegistry:
         """Tokens from ``GRIDPULSE_ADMIN_TOKEN``, ``GRIDPULSE_STREET_TOKENS`` and ``GRIDPULSE_TOKENS_FILE``."""
-        env = os.environ if environ is None else environ
-        streets = parse_street_tokens(env.get("GRIDPULSE_STREET_TOKENS", ""))
-        extra: list[dict] = []
-        if path := env.get("GRIDPULSE_TOKENS_FILE"):
-            extra = load_tokens_file(path)
-        return cls.from_mapping(admin=admin or env.get("GRIDPULSE_ADMIN_TOKEN") or None, streets=streets, extra=extra)
+        from dashboard.settings import AccessSettings
+
+        s = AccessSettings.from_env(environ)
+        streets = parse_street_tokens(s.street_tokens)
+        extra = load_tokens_file(s.tokens_file) if s.tokens_file else []
+        return cls.from_mapping(admin=admin or s.admin_token or None, streets=streets, extra=extra)
 
 
 def parse_street_tokens(text: str) -> dict[str, str]:

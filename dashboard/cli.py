@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 
@@ -10,7 +9,12 @@ def _serve_on_gevent(argv: list[str]) -> bool:
     """``gridpulse serve`` runs on gevent unless ``--server threading`` or ``GRIDPULSE_WEB_SERVER=threading``."""
     if argv[1:2] != ["serve"]:
         return False
-    choice = os.environ.get("GRIDPULSE_WEB_SERVER", "gevent")
+    from dashboard.settings import AccessSettings, SettingsError
+
+    try:
+        choice = AccessSettings.from_env().web_server
+    except SettingsError:
+        choice = "gevent"  # `serve` itself names the bad value
     for i, arg in enumerate(argv):
         if arg == "--server" and i + 1 < len(argv):
             choice = argv[i + 1]
@@ -27,7 +31,8 @@ if __name__ in ("__main__", "dashboard.cli") and _serve_on_gevent(sys.argv):
 
 import typer  # noqa: E402
 
-from dashboard.commands import district, live, tickets  # noqa: E402
+from dashboard import commands  # noqa: E402
+from dashboard.commands import district, tickets  # noqa: E402
 
 app = typer.Typer(
     name="gridpulse",
@@ -37,7 +42,7 @@ app = typer.Typer(
 )
 app.add_typer(district.app, name="district")
 app.add_typer(tickets.app, name="tickets")
-live.register(app)
+commands.register(app)
 
 
 def main() -> None:

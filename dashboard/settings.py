@@ -1,52 +1,49 @@
-"""Settings of the web process: explicit argument > ``GRIDPULSE_*`` environment variable > default."""
+"""Settings of the web process and the ``gridpulse`` commands: explicit argument > ``GRIDPULSE_*`` environment
+variable > default (:func:`geo.settings.resolve`, the one resolver of every package). Each field's comment is its
+documentation (the README's configuration table is generated from it: ``python -m dashboard.configdoc``)."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
+from pathlib import Path
+
+from geo.settings import SettingsError, invalid, resolve
 
 TILE_CRS = ("wgs84", "gcj02")
+WEB_SERVERS = ("gevent", "threading")
+__all__ = ["AccessSettings", "SettingsError", "WebSettings"]
 
 
 @dataclass(frozen=True)
 class WebSettings:
-    """Web/map settings. Units are in the names.
+    """Web and map settings. Units are in the names."""
 
-    tile_url        ``GRIDPULSE_TILE_URL``: an intranet raster tile template (``http://tiles.local/{z}/{x}/{y}.png``);
-                    empty = no tiles at all (the map works offline on a plain background)
-    tile_crs        ``GRIDPULSE_TILE_CRS``: ``wgs84`` (天地图/CGCS2000) or ``gcj02`` (AMap/Tencent); with gcj02 every
-                    drawn coordinate is shifted WGS-84 → GCJ-02 (polygons on the server, dots in the browser)
-    map_zoom        initial zoom; 0 = fit the district
-    polygon_tolerance_deg  simplification of drawn grid outlines (1e-5° ≈ 1 m)
-    wall_refresh_s  ``GRIDPULSE_WALL_REFRESH_S``: how often the wall screen re-reads its ticket panels (seconds;
-                    ticket events move the heat and the feed at once, this is for the counts and rates)
-    metrics_allow   ``GRIDPULSE_METRICS_ALLOW``: comma-separated networks (``127.0.0.1/32,10.0.0.0/8``) whose
-                    clients read ``/metrics`` without a token; empty = the admin token only.  The address is the
-                    TCP peer's: behind a proxy, allow the proxy only if it limits who reaches ``/metrics``
-    visits_push_s   ``GRIDPULSE_VISITS_PUSH_S``: how often a street room with a street screen open gets its workers'
-                    visit figures (``visits`` event); 0 = never
-    """
-
+    # an intranet raster tile template (http://tiles.local/{z}/{x}/{y}.png); empty: no tiles at all (the maps work
+    # offline on a plain background)
     tile_url: str = ""
+    # wgs84 (天地图/CGCS2000) or gcj02 (AMap/Tencent); with gcj02 every drawn coordinate is shifted WGS-84 → GCJ-02
     tile_crs: str = "wgs84"
-    map_zoom: float = 0.0
-    polygon_tolerance_deg: float = 1e-5
-    language: str = "zh-CN"
+    map_zoom: float = 0.0  # initial zoom of the wall and street maps; 0 = fit the area shown
+    polygon_tolerance_deg: float = 1e-5  # simplification of drawn grid outlines (1e-5° ≈ 1 m; at least 2e-5 is used)
+    # how often the wall screen re-reads its ticket panels (s); ticket events move the heat and the feed at once
     wall_refresh_s: float = 15.0
+    # comma-separated networks (127.0.0.1/32,10.0.0.0/8) whose clients read /metrics without a token; empty: the
+    # admin token only. The TCP peer's address: behind a proxy, allow the proxy only if it limits who reaches /metrics
     metrics_allow: str = ""
+    # how often a street room with a street screen open gets its workers' visit figures (s); 0 = never
     visits_push_s: float = 30.0
 
     def __post_init__(self):
         if self.tile_crs not in TILE_CRS:
-            raise ValueError(f"GRIDPULSE_TILE_CRS must be one of {', '.join(TILE_CRS)}, got {self.tile_crs!r}")
+            raise invalid("tile_crs", self.tile_crs, f"one of {', '.join(TILE_CRS)}")
         if self.tile_url and not all(k in self.tile_url for k in ("{z}", "{x}", "{y}")):
-            raise ValueError(f"GRIDPULSE_TILE_URL must contain {{z}}, {{x}} and {{y}}, got {self.tile_url!r}")
+            raise invalid("tile_url", self.tile_url, "a template containing {z}, {x} and {y}")
         if not 1.0 <= self.wall_refresh_s <= 3600:
-            raise ValueError(f"GRIDPULSE_WALL_REFRESH_S must be between 1 and 3600 seconds, got {self.wall_refresh_s}")
+            raise invalid("wall_refresh_s", self.wall_refresh_s, "between 1 and 3600 seconds")
         if self.visits_push_s < 0:
-            raise ValueError("visits_push_s must be ≥ 0")
+            raise invalid("visits_push_s", self.visits_push_s, "≥ 0")
         if self.polygon_tolerance_deg < 0:
-            raise ValueError("polygon_tolerance_deg must be ≥ 0")
+            raise invalid("polygon_tolerance_deg", self.polygon_tolerance_deg, "≥ 0")
         self.metrics_networks  # noqa: B018 - validated at start-up, not at the first scrape
 
     @property
@@ -61,7 +58,7 @@ class WebSettings:
             try:
                 nets.append(ipaddress.ip_network(part, strict=False))
             except ValueError:
-                raise ValueError(f"GRIDPULSE_METRICS_ALLOW: {part!r} is not a network like 127.0.0.1/32") from None
+                raise invalid("metrics_allow", part, "networks like 127.0.0.1/32") from None
         return nets
 
     @property
@@ -70,11 +67,24 @@ class WebSettings:
 
     @classmethod
     def from_env(cls, environ=None, **overrides) -> WebSettings:
-        env = os.environ if environ is None else environ
-        values = {}
-        for f in fields(cls):
-            raw = env.get(f"GRIDPULSE_{f.name.upper()}")
-            if raw is not None and raw != "":
-                values[f.name] = type(f.default)(raw) if not isinstance(f.default, str) else raw
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return replace(cls(), **values)
+        return resolve(cls, environ, **overrides)
+
+
+@dataclass(frozen=True)
+class AccessSettings:
+    """Who may call, and what the commands start with."""
+
+    admin_token: str = ""  # the district center's token; `gridpulse serve` refuses to start without one
+    street_tokens: str = ""  # street supervisors' tokens: STREET_CODE=TOKEN,STREET_CODE=TOKEN
+    tokens_file: str = ""  # a JSON file {"tokens": [{"token", "role", "name", "street_code", …}]} of more callers
+    open311_key: str = ""  # the api_key Open311 clients send to post requests; empty: posting is refused
+    district: Path | None = None  # the district file (.gpkg) of serve, process and simulate
+    web_server: str = "gevent"  # the server of `gridpulse serve`: gevent (greenlets, fastest) or threading
+
+    def __post_init__(self):
+        if self.web_server not in WEB_SERVERS:
+            raise invalid("web_server", self.web_server, " or ".join(WEB_SERVERS))
+
+    @classmethod
+    def from_env(cls, environ=None, **overrides) -> AccessSettings:
+        return resolve(cls, environ, **overrides)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -18,6 +17,8 @@ def data_dir() -> Path:
 
 def var_dir() -> Path:
     """Run-time state (district cache, SQLite, embedded Redis): ``GRIDPULSE_VAR_DIR`` or ``./var``."""
-    path = Path(os.environ.get("GRIDPULSE_VAR_DIR", "var"))
+    from geo.settings import GeoSettings, resolve
+
+    path = resolve(GeoSettings).var_dir
     path.mkdir(parents=True, exist_ok=True)
     return path

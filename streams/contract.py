@@ -48,7 +48,7 @@ POSITION_FIELDS = ["id", "lon", "lat", "status", "moving", "grid", "ts", "idle",
 # contact (a fix or a heartbeat without one, unix s), from which the status is derived
 SNAPSHOT_FIELDS = ["id", "name", "lon", "lat", "status", "moving", "grid", "street", "ts", "outside", "sos", "spd", "bat",
                    "idle", "acc", "hdg", "seen"]
-# tickets row: one ticket event (dashboard.ticket_push builds it from the outbox stream)
+# tickets row: one ticket event (dashboard.push.tickets builds it from the outbox stream)
 TICKET_FIELDS = ["id", "no", "event", "state", "light", "lon", "lat", "grid", "street", "category", "ts", "open",
                  "overdue"]
 

@@ -1,4 +1,5 @@
-"""Settings of the live path: one frozen object, resolved as explicit argument > ``GRIDPULSE_*`` env var > default.
+"""Settings of the live path: one frozen object, resolved as explicit argument > ``GRIDPULSE_*`` env var > default
+(:func:`geo.settings.resolve`, the one resolver of every package).
 
 Every threshold carries its unit in its name.  A threshold of 0 switches its rule off, and the stage is then
 left out of the pipeline (Traccar does the same with its ``filter.*`` keys).
@@ -13,13 +14,12 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass, fields
 from datetime import time
 
+from geo.settings import SettingsError, invalid, resolve
 
-class SettingsError(ValueError):
-    """A setting has an impossible value; the message names the setting and its environment variable."""
+__all__ = ["SettingsError", "StreamSettings"]
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class StreamSettings:
     # Shift (local time, Asia/Shanghai); offline alerts only within it
     shift_start: time = time(8, 30)
     shift_end: time = time(17, 30)
-    timezone: str = "Asia/Shanghai"
+    timezone: str = "Asia/Shanghai"  # the district's time zone (one variable for every package)
     # Patrol and alerts
     patrol_gap_s: float = 300.0  # a gap between fixes longer than this is not counted as patrol time
     outside_alert_s: float = 600.0  # outside own grid this long: alert (0 = off)
@@ -89,16 +89,7 @@ class StreamSettings:
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> StreamSettings:
         """Explicit ``overrides`` > ``GRIDPULSE_<FIELD>`` environment variables > defaults; validated."""
-        env = os.environ if env is None else env
-        values = {}
-        for f in fields(cls):
-            if f.name in overrides:
-                values[f.name] = overrides.pop(f.name)
-            elif (raw := env.get(f"GRIDPULSE_{f.name.upper()}")) not in (None, ""):
-                values[f.name] = _parse(f, raw)
-        if overrides:
-            raise SettingsError(f"unknown stream setting(s): {sorted(overrides)}")
-        return cls(**values)
+        return resolve(cls, env, **overrides)
 
     def __post_init__(self):
         for f in fields(self):
@@ -107,21 +98,21 @@ class StreamSettings:
                 try:
                     value = float(value) if f.type == "float" else int(value)
                 except (TypeError, ValueError):
-                    raise SettingsError(_msg(f.name, value, f"a number ({f.type})")) from None
+                    raise invalid(f.name, value, f"a number ({f.type})") from None
                 if value < 0:
-                    raise SettingsError(_msg(f.name, value, "≥ 0"))
+                    raise invalid(f.name, value, "≥ 0")
                 object.__setattr__(self, f.name, value)
         if self.offline_after_s and self.offline_after_s < self.stale_after_s:
-            raise SettingsError(_msg("offline_after_s", self.offline_after_s, f"≥ stale_after_s ({self.stale_after_s})"))
+            raise invalid("offline_after_s", self.offline_after_s, f"≥ stale_after_s ({self.stale_after_s})")
         if not self.key_prefix or any(c in self.key_prefix for c in " {}"):
-            raise SettingsError(_msg("key_prefix", self.key_prefix, "non-empty, without spaces or braces"))
+            raise invalid("key_prefix", self.key_prefix, "non-empty, without spaces or braces")
         for name in ("read_count", "batch_max_pings", "batch_max_bytes", "push_window_s", "push_max_per_s",
                      "sweep_interval_s"):
             if not getattr(self, name):
-                raise SettingsError(_msg(name, 0, "> 0"))
+                raise invalid(name, 0, "> 0")
         if self.consumer_forget_s and self.consumer_forget_s * 1000 <= self.claim_min_idle_ms:
-            raise SettingsError(_msg("consumer_forget_s", self.consumer_forget_s,
-                                     f"> claim_min_idle_ms / 1000 ({self.claim_min_idle_ms / 1000} s) or 0"))
+            raise invalid("consumer_forget_s", self.consumer_forget_s,
+                          f"> claim_min_idle_ms / 1000 ({self.claim_min_idle_ms / 1000} s) or 0")
 
     @property
     def push_period_s(self) -> float:
@@ -131,15 +122,3 @@ class StreamSettings:
     def replace(self, **changes) -> StreamSettings:
         return dataclasses.replace(self, **changes)
 
-
-def _parse(f, raw: str):
-    if f.type == "time":
-        try:
-            return time.fromisoformat(raw)
-        except ValueError:
-            raise SettingsError(_msg(f.name, raw, "a local time HH:MM")) from None
-    return raw  # numbers are converted (and checked) in __post_init__
-
-
-def _msg(name: str, value, expected: str) -> str:
-    return f"setting {name} (GRIDPULSE_{name.upper()}) = {value!r}: expected {expected}"

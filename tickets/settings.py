@@ -1,4 +1,5 @@
-"""The tickets package's settings: one frozen object, resolved explicit argument > ``GRIDPULSE_*`` env > default.
+"""The tickets package's settings: one frozen object, resolved explicit argument > ``GRIDPULSE_*`` env > default
+(:func:`geo.settings.resolve`, the one resolver of every package).
 
 Every field names its unit. :func:`load_settings` validates and raises :class:`SettingsError`
 with a sentence naming the variable and what is wrong, so a bad deployment fails at start-up.
@@ -6,103 +7,71 @@ with a sentence naming the variable and what is wrong, so a bad deployment fails
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from geo.settings import SettingsError, invalid, resolve
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-
-
-class SettingsError(ValueError):
-    """A setting has a value the package cannot use."""
+__all__ = ["DATA_DIR", "SettingsError", "TicketSettings", "load_settings"]
 
 
 @dataclass(frozen=True)
 class TicketSettings:
-    """Settings of the ticket closed loop.
+    """Settings of the ticket closed loop (each field's comment is its documentation)."""
 
-    Attributes
-    ----------
-    database_url : SQLAlchemy URL of the ticket store (``GRIDPULSE_DATABASE_URL``).
-    data_dir : folder with ``categories.csv``, ``time_limits.csv``, ``departments.csv``, ``holidays.txt``.
-    photo_dir : where uploaded photos are stored.
-    timezone : the working calendar's zone.
-    work_periods : working periods of a working day, ``"08:30-12:00,13:30-17:30"`` (local time).
-    yellow_ratio : share of a step's limit used before the light turns yellow (a supervision notice).
-    max_photo_bytes : largest accepted photo.
-    max_photos : most photos on one request.
-    max_description_chars : longest accepted description (Open311 allows 4,000).
-    max_page_size : largest page a list endpoint returns.
-    open311_max_span_days : longest ``start_date``..``end_date`` span of ``GET requests``.
-    outbox_stream : Redis stream the ticket events go to.
-    outbox_maxlen : approximate length the stream is trimmed to.
-    outbox_batch : outbox rows moved to Redis per round trip.
-    """
-
-    database_url: str = "sqlite:///var/gridpulse.db"
-    data_dir: Path = DATA_DIR
-    photo_dir: Path = Path("var/photos")
-    timezone: str = "Asia/Shanghai"
-    work_periods: str = "08:30-12:00,13:30-17:30"
-    yellow_ratio: float = 0.8
-    max_photo_bytes: int = 5 * 1024 * 1024
-    max_photos: int = 6
-    max_description_chars: int = 4000
-    max_page_size: int = 500
-    open311_max_span_days: int = 90
-    outbox_stream: str = "gp:ticket-events"
-    outbox_maxlen: int = 100_000
-    outbox_batch: int = 500
+    database_url: str = ""  # SQLAlchemy URL of the ticket store; empty: SQLite at {GRIDPULSE_VAR_DIR}/gridpulse.db
+    data_dir: Path = DATA_DIR  # folder with categories.csv, time_limits.csv, departments.csv, holidays.txt
+    photo_dir: Path | None = None  # where uploaded photos are stored; empty: {GRIDPULSE_VAR_DIR}/photos
+    timezone: str = "Asia/Shanghai"  # the district's time zone (one variable for every package)
+    work_periods: str = "08:30-12:00,13:30-17:30"  # working periods of a working day (local time)
+    yellow_ratio: float = 0.8  # share of a step's limit used before its light turns yellow (a supervision notice)
+    max_photo_bytes: int = 5 * 1024 * 1024  # largest accepted photo (bytes)
+    max_photos: int = 6  # most photos on one request
+    max_description_chars: int = 4000  # longest accepted description (Open311 allows 4,000)
+    max_page_size: int = 500  # largest page a ticket list returns
+    open311_max_span_days: int = 90  # longest start_date..end_date span of Open311's GET requests (days)
+    outbox_maxlen: int = 100_000  # approximate length the ticket-event stream is trimmed to
+    outbox_batch: int = 500  # outbox rows moved to Redis per round trip
 
 
-_CASTS = {int: int, float: float, str: str, Path: Path}
-
-
-def load_settings(**explicit) -> TicketSettings:
-    """Resolve settings: explicit keyword > ``GRIDPULSE_<FIELD>`` environment variable > default.
+def load_settings(env=None, /, **explicit) -> TicketSettings:
+    """Resolve settings: explicit keyword > ``GRIDPULSE_<FIELD>`` environment variable > default; validated, with
+    the store and photos under ``GRIDPULSE_VAR_DIR`` unless set.
 
     Examples
     --------
     >>> load_settings(max_photos=3).max_photos
     3
     """
-    known = {f.name: f for f in fields(TicketSettings)}
-    unknown = set(explicit) - set(known)
-    if unknown:
-        raise SettingsError(f"unknown ticket setting(s): {', '.join(sorted(unknown))}")
-    values = {}
-    for name, f in known.items():
-        if explicit.get(name) is not None:
-            raw, origin = explicit[name], f"argument {name}"
-        elif f"GRIDPULSE_{name.upper()}" in os.environ:
-            raw, origin = os.environ[f"GRIDPULSE_{name.upper()}"], f"GRIDPULSE_{name.upper()}"
-        else:
-            continue
-        kind = Path if isinstance(f.default, Path) else type(f.default)
-        try:
-            values[name] = _CASTS[kind](raw)
-        except (TypeError, ValueError):
-            raise SettingsError(f"{origin}={raw!r} is not a valid {kind.__name__}") from None
-    settings = TicketSettings(**values)
-    _validate(settings)
-    return settings
+    s = resolve(TicketSettings, env, **explicit)
+    if s.photo_dir is not None and not isinstance(s.photo_dir, Path):
+        s = replace(s, photo_dir=Path(s.photo_dir))
+    if not s.database_url or s.photo_dir is None:
+        from geo.paths import var_dir
+
+        var = var_dir()
+        s = replace(s, database_url=s.database_url or f"sqlite:///{var / 'gridpulse.db'}",
+                    photo_dir=s.photo_dir if s.photo_dir is not None else var / "photos")
+    _validate(s)
+    return s
 
 
 def _validate(s: TicketSettings) -> None:
     from tickets.calendar import parse_periods
 
     if not 0 < s.yellow_ratio < 1:
-        raise SettingsError(f"yellow_ratio must be between 0 and 1 (exclusive), got {s.yellow_ratio}")
+        raise invalid("yellow_ratio", s.yellow_ratio, "between 0 and 1 (exclusive)")
     for name in ("max_photo_bytes", "max_photos", "max_description_chars", "max_page_size",
                  "open311_max_span_days", "outbox_maxlen", "outbox_batch"):
         if getattr(s, name) <= 0:
-            raise SettingsError(f"{name} must be positive, got {getattr(s, name)}")
+            raise invalid(name, getattr(s, name), "a positive number")
     try:
         parse_periods(s.work_periods)
     except ValueError as exc:
-        raise SettingsError(f"work_periods={s.work_periods!r}: {exc}") from None
+        raise invalid("work_periods", s.work_periods, f"periods like 08:30-12:00,13:30-17:30 ({exc})") from None
     for table in ("categories.csv", "time_limits.csv", "departments.csv", "holidays.txt"):
         if not (s.data_dir / table).exists():
-            raise SettingsError(f"data_dir {s.data_dir} has no {table}")
+            raise invalid("data_dir", str(s.data_dir), f"a folder with {table}")
     if "://" not in s.database_url:
-        raise SettingsError(f"database_url {s.database_url!r} is not a SQLAlchemy URL (e.g. sqlite:///var/gridpulse.db)")
+        raise invalid("database_url", s.database_url, "a SQLAlchemy URL (e.g. sqlite:///var/gridpulse.db)")

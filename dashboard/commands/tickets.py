@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import date, timedelta
 
@@ -16,15 +15,16 @@ DatabaseOpt = typer.Option(None, "--database", help="SQLAlchemy URL (default: $G
 
 
 def _url(database: str | None) -> str:
-    from dashboard.tickets_web import ticket_settings
+    from dashboard.ticket_setup import ticket_settings
 
     return ticket_settings(database_url=database).database_url
 
 
 def _district(path: str | None):
+    from dashboard.settings import AccessSettings
     from geo.district import load_district
 
-    path = path or os.environ.get("GRIDPULSE_DISTRICT")
+    path = path or AccessSettings.from_env().district
     if not path:
         raise typer.BadParameter("give --district PATH or set GRIDPULSE_DISTRICT to a district .gpkg")
     return load_district(path)
@@ -33,7 +33,7 @@ def _district(path: str | None):
 @app.command()
 def migrate(database: str = DatabaseOpt) -> None:
     """Create or upgrade the ticket tables."""
-    from dashboard.tickets_web import open_store, ticket_settings
+    from dashboard.ticket_setup import open_store, ticket_settings
 
     settings = ticket_settings(database_url=database)
     open_store(settings)
@@ -45,7 +45,7 @@ def backfill(days: int = typer.Option(90, min=1, max=3660, help="days of history
              seed: int = typer.Option(0, help="random seed"), district: str = DistrictOpt,
              database: str = DatabaseOpt) -> None:
     """Write field-like ticket history (bulk inserts)."""
-    from dashboard.tickets_web import open_store, ticket_settings
+    from dashboard.ticket_setup import open_store, ticket_settings
     from tickets.simulate import backfill as run
 
     store = open_store(ticket_settings(database_url=database))

@@ -29,7 +29,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     from dashboard.auth import TokenRegistry
-    from dashboard.tickets_web import ticket_extension
+    from dashboard.ticket_setup import ticket_extension
     from streams.roster import Roster
     from streams.settings import StreamSettings
     from tests.conftest import make_box_district

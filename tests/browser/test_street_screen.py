@@ -229,7 +229,7 @@ def test_street_token_socket_is_kept_to_its_street(seeded):
         sub = ok.call("subscribe", {"street": "120110001"}, namespace="/live", timeout=10)
         assert sub["ok"] is False and sub["error"] == "forbidden"
         # the visits push reaches the open street's room, and only that street's workers are in it
-        from dashboard.street_push import open_streets, push_once
+        from dashboard.push.visits import open_streets, push_once
 
         ctx = seeded["server"].extensions["gridpulse"]
         assert open_streets(ctx.socketio) == [STREET]

@@ -33,8 +33,8 @@ pytestmark = [
 
 @pytest.fixture
 def stack(box_district, tokens, redis_url, key_prefix, tmp_path):
-    from dashboard.ticket_push import TicketPush, socketio_emit
-    from dashboard.tickets_web import TicketBackground, open_store, service_of, ticket_extension
+    from dashboard.push.tickets import TicketPush, socketio_emit
+    from dashboard.ticket_setup import TicketBackground, open_store, service_of, ticket_extension
     from streams.emitter import SocketIOEmitter
     from streams.pingstream import make_redis
     from streams.processor import Processor

@@ -19,7 +19,7 @@ from schemathesis import GenerationMode  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import response_schema_conformance  # noqa: E402
 
-from dashboard.openapi import OPS  # noqa: E402
+from dashboard.api.openapi import OPS  # noqa: E402
 from tests.dashboard.conftest import ADMIN, STREET1, STREET2  # noqa: E402
 
 INGEST_KEY, OPEN311_KEY = "ingest-key-0001", "open311-key-0001"
@@ -36,7 +36,7 @@ def fuzz_app(redis_url, tmp_path_factory):
 
     from dashboard.app import create_app
     from dashboard.auth import TokenRegistry
-    from dashboard.tickets_web import ticket_extension
+    from dashboard.ticket_setup import ticket_extension
     from streams.roster import Roster
     from streams.settings import StreamSettings
     from tests.conftest import make_box_district

@@ -3,13 +3,13 @@
 import typer
 from typer.testing import CliRunner
 
-from dashboard.commands import live
+from dashboard import commands
 from geo.district import save_district
 
 
 def _app():
     app = typer.Typer()
-    live.register(app)
+    commands.register(app)
     return app
 
 

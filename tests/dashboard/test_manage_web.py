@@ -11,7 +11,7 @@ import pytest
 
 from dashboard.app import create_app
 from dashboard.screens.manage import callbacks as CB
-from dashboard.tickets_web import ticket_extension
+from dashboard.ticket_setup import ticket_extension
 from tests.dashboard.conftest import ADMIN, STREET1, STREET2
 from tickets import metrics
 from tickets.settings import load_settings

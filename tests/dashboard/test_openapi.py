@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.openapi import OPS, build_document
+from dashboard.api.openapi import OPS, build_document
 from tests.dashboard.conftest import ADMIN
 
 

@@ -73,14 +73,15 @@ def test_map_figure_has_coverage_and_unvisited_layers(box_district):
 
 
 def test_exports_round_trip():
-    from dashboard import exports
+    from dashboard.api.coverage import COVERAGE_COLUMNS
+    from dashboard.api.spreadsheets import to_csv, to_xlsx
 
     rows = [{"grid": "g1", "street": "s", "days_visited": 3, "days": 7, "patrol_minutes": 120.5}]
-    csv = exports.to_csv(exports.COVERAGE_COLUMNS, rows, "en").decode("utf-8-sig")
+    csv = to_csv(COVERAGE_COLUMNS, rows, "en").decode("utf-8-sig")
     assert csv.splitlines() == ["Grid,Street,Days visited,Days in period,Patrol minutes", "g1,s,3,7,120.5"]
     from openpyxl import load_workbook
 
-    data = exports.to_xlsx(exports.COVERAGE_COLUMNS, rows, title="coverage")
+    data = to_xlsx(COVERAGE_COLUMNS, rows, title="coverage")
     ws = load_workbook(io.BytesIO(data)).active
     values = [[c.value for c in row] for row in ws.iter_rows()]
     assert ws.title == "coverage" and values[0][2] == "到访天数"
@@ -113,7 +114,7 @@ def test_tracks_api_validates_its_window(app):
 
 
 def test_visits_message_follows_the_contract():
-    from dashboard.street_push import visits_message
+    from dashboard.push.visits import visits_message
     from streams.contract import VISIT_FIELDS
 
     figures = {"date": "2026-03-02", "workers": [{"id": "W1", "visits": 2, "visit_minutes_home": 50.0,
@@ -155,7 +156,7 @@ def test_alert_ack_is_stored_once_and_scoped(app, redis_url, key_prefix):
 def test_binary_tracks_hold_the_same_arrays_as_json():
     import numpy as np
 
-    from dashboard.street_api import binary_tracks
+    from dashboard.api.tracks import binary_tracks
     from streams.tracks import decode, encode
 
     a = np.column_stack([1000.0 + np.arange(7) * 5, 117.3 + np.arange(7) * 1e-4, 39.1 - np.arange(7) * 2e-5])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.ticket_push import GROUP, TicketPush, messages_by_room, ticket_rows
+from dashboard.push.tickets import GROUP, TicketPush, messages_by_room, ticket_rows
 from streams.contract import DISTRICT_ROOM, TICKET_FIELDS
 from tests.tickets.conftest import INSIDE, WORKER, with_locator
 from tickets.outbox import OutboxRelay

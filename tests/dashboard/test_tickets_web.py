@@ -8,7 +8,7 @@ import pytest
 
 from dashboard.app import create_app
 from dashboard.auth import Principal, TokenRegistry
-from dashboard.tickets_web import TicketBackground, actor_for, service_of, ticket_extension
+from dashboard.ticket_setup import TicketBackground, actor_for, service_of, ticket_extension
 from tests.dashboard.conftest import ADMIN, STREET1, STREET2
 from tickets.settings import load_settings
 from tickets.store import SqlTicketStore

@@ -13,7 +13,7 @@ from dashboard.screens.wall.callbacks import panel_values
 from dashboard.screens.wall.data import read_tickets
 from dashboard.screens.wall.figures import map_figure, trend_figure
 from dashboard.settings import WebSettings
-from dashboard.tickets_web import service_of, ticket_extension
+from dashboard.ticket_setup import service_of, ticket_extension
 from tests.dashboard.conftest import ADMIN, STREET1, STREET2
 from tests.dashboard.wallkit import CJK, by_id, find, page_content, screen_config, texts
 from tickets import metrics

@@ -51,10 +51,10 @@ def test_settings_precedence(monkeypatch):
 @pytest.mark.parametrize(
     ("env", "value", "message"),
     [
-        ("GRIDPULSE_MAX_PHOTOS", "many", "GRIDPULSE_MAX_PHOTOS='many' is not a valid int"),
-        ("GRIDPULSE_YELLOW_RATIO", "1.5", "yellow_ratio"),
-        ("GRIDPULSE_WORK_PERIODS", "17:00-09:00", "work_periods"),
-        ("GRIDPULSE_DATABASE_URL", "var/x.db", "not a SQLAlchemy URL"),
+        ("GRIDPULSE_MAX_PHOTOS", "many", r"GRIDPULSE_MAX_PHOTOS\) = 'many': expected a number \(int\)"),
+        ("GRIDPULSE_YELLOW_RATIO", "1.5", r"GRIDPULSE_YELLOW_RATIO\) = 1.5"),
+        ("GRIDPULSE_WORK_PERIODS", "17:00-09:00", r"GRIDPULSE_WORK_PERIODS\) = '17:00-09:00'"),
+        ("GRIDPULSE_DATABASE_URL", "var/x.db", r"GRIDPULSE_DATABASE_URL\) = 'var/x.db': expected a SQLAlchemy URL"),
     ],
 )
 def test_settings_errors_name_the_variable(monkeypatch, env, value, message):

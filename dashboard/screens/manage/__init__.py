@@ -7,17 +7,12 @@ is in the URL's query (:mod:`selection`), so a link reproduces it and the back b
 
 from __future__ import annotations
 
-from dashboard.screens.manage.callbacks import register as register_callbacks
-from dashboard.screens.manage.export import make_blueprint
+from dashboard.screens.manage.callbacks import register
+from dashboard.screens.manage.export import blueprint
 from dashboard.screens.manage.layout import PATH, layout
 
 NAME = "manage"
 TITLE = ("案件分析 · 逐级钻取", "Case analysis · drill-down")
 
 
-def register(dash_app) -> None:
-    register_callbacks(dash_app)
-    dash_app.server.register_blueprint(make_blueprint())
-
-
-__all__ = ["NAME", "PATH", "TITLE", "layout", "register"]
+__all__ = ["NAME", "PATH", "TITLE", "blueprint", "layout", "register"]

@@ -6,9 +6,9 @@ so an export holds exactly what the screen shows for the same selection (the tic
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from dashboard.api.spreadsheets import columns
 from dashboard.screens.kit import tr
 from dashboard.screens.manage import data as D
 from dashboard.screens.manage import labels as L
@@ -20,22 +20,14 @@ from tickets.metrics import DEFINITIONS
 MAX_TICKETS = 100_000  # one export; a larger cohort needs a narrower selection
 
 
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: tuple[str, str]
-    kind: str = "text"  # text, count, rate (a fraction), hours, time
 
-
-def _cols(*spec) -> list[Column]:
-    return [Column(*s) for s in spec]
 
 
 def kpis(service, units, sel: Selection, now: datetime):
     engine = service.store.engine
     period = D.resolve(service, sel, now)
     cur, prev = D.kpi_row(engine, period, sel, now), D.kpi_row(engine, previous(period), sel, now)
-    cols = _cols(("metric", ("指标", "Metric")), ("value", ("本期", "This period"), "number"),
+    cols = columns(("metric", ("指标", "Metric")), ("value", ("本期", "This period"), "number"),
                  ("previous", ("上期", "Previous period"), "number"), ("change", ("变化", "Change")),
                  ("definition", ("定义", "Definition")))
     rows = [{"metric": tr(label, sel.lang), "value": _value(cur.get(k), kind), "previous": _value(prev.get(k), kind),
@@ -59,7 +51,7 @@ RATE_COLS = (("closure_rate", ("结案率", "Closure rate"), "rate"),
 def units_table(service, units, sel: Selection, now: datetime):
     engine = service.store.engine
     rows = D.unit_rows(engine, D.resolve(service, sel, now), sel, units, now)
-    cols = _cols(("rank", ("名次", "Rank"), "count"), ("key", ("代码", "Code")), ("name", ("名称", "Name")),
+    cols = columns(("rank", ("名次", "Rank"), "count"), ("key", ("代码", "Code")), ("name", ("名称", "Name")),
                  ("score", ("综合得分", "Score"), "hours"), *RATE_COLS,
                  ("received", ("受理", "Received"), "count"), ("closed", ("结案", "Closed"), "count"),
                  ("due_to_close", ("应结案", "Due to close"), "count"),
@@ -72,7 +64,7 @@ def trend(service, units, sel: Selection, now: datetime):
     by = "hour" if (period.end - period.start).days + 1 <= D.HOURLY_MAX_DAYS else "day"
     rows = drill.series(service.store.engine, period, by, now=now, **sel.filters())
     key_label = ("小时", "Hour") if by == "hour" else ("日期", "Day")
-    cols = _cols(("key", key_label), ("received", ("受理", "Received"), "count"),
+    cols = columns(("key", key_label), ("received", ("受理", "Received"), "count"),
                  ("registered", ("立案", "Registered"), "count"), ("closed", ("结案", "Closed"), "count"), RATE_COLS[0])
     return cols, rows
 
@@ -81,14 +73,14 @@ def lights(service, units, sel: Selection, now: datetime):
     rows = drill.lights(service.store.engine, D.resolve(service, sel, now), now, **sel.filters())
     for r in rows:
         r["step_name"] = tr(L.STEPS.get(r["step"], (r["step"], r["step"])), sel.lang)
-    cols = _cols(("step_name", ("环节", "Step")), *[(k, L.LIGHT_NAMES[k], "count") for k in drill.LIGHTS],
+    cols = columns(("step_name", ("环节", "Step")), *[(k, L.LIGHT_NAMES[k], "count") for k in drill.LIGHTS],
                  ("open", ("在办", "Open"), "count"))
     return cols, rows
 
 
 def categories(service, units, sel: Selection, now: datetime):
     rows = D.category_rows(service.store.engine, D.resolve(service, sel, now), sel, service.catalog, sel.lang, now)
-    cols = _cols(("key", ("代码", "Code")), ("name", ("类别", "Category")), ("received", ("受理", "Received"), "count"),
+    cols = columns(("key", ("代码", "Code")), ("name", ("类别", "Category")), ("received", ("受理", "Received"), "count"),
                  ("closed", ("结案", "Closed"), "count"), RATE_COLS[0], ("cum_share", ("累计占比", "Cumulative share"),
                                                                         "rate"))
     return cols, rows
@@ -96,7 +88,7 @@ def categories(service, units, sel: Selection, now: datetime):
 
 def departments(service, units, sel: Selection, now: datetime):
     rows = D.department_rows(service.store.engine, D.resolve(service, sel, now), sel, service.catalog, sel.lang, now)
-    cols = _cols(("key", ("代码", "Code")), ("name", ("部门", "Department")),
+    cols = columns(("key", ("代码", "Code")), ("name", ("部门", "Department")),
                  ("dispatched", ("派遣", "Dispatched"), "count"), ("handled", ("处置", "Handled"), "count"),
                  ("on_time_handling_rate", ("按时处置率", "On-time handling rate"), "rate"),
                  ("avg_handle_h", ("平均处置时长(时)", "Avg handling hours"), "hours"),
@@ -119,7 +111,7 @@ def ticket_list(service, units, sel: Selection, now: datetime):
         t["state_name"] = state_name(t["state"], sel.lang)
         for k in ("reported_at", "closed_at"):
             t[k] = t[k].astimezone(TZ).replace(tzinfo=None) if t[k] else None
-    cols = _cols(("number", ("编号", "Number")), ("reported_at", ("上报时间", "Reported"), "time"),
+    cols = columns(("number", ("编号", "Number")), ("reported_at", ("上报时间", "Reported"), "time"),
                  ("category", ("类别", "Category")), ("street_name", ("街道", "Street")),
                  ("community_name", ("社区", "Community")), ("grid_name", ("网格", "Grid")), ("tier", ("层级", "Tier")),
                  ("department_name", ("部门", "Department")), ("state_name", ("状态", "State")),

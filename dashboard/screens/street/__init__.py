@@ -3,8 +3,8 @@ target, live dots, alerts to acknowledge, today's tracks and a multi-worker repl
 
 Map with the street's grids coloured by today's patrol minutes (unvisited in red), worker table, coverage over a
 period with exports, the street's alerts.  Dots, tracks and the replay are drawn in the browser on one canvas over
-the map (``static/street.js``, ``static/replay.js``); the data comes from :mod:`dashboard.street_api`,
-``/api/v1/patrol`` and the street's Socket.IO room.
+the map (``static/street.js``, ``static/replay.js``); the data comes from :mod:`dashboard.api.tracks`,
+:mod:`dashboard.api.coverage`, :mod:`dashboard.api.alerts`, ``/api/v1/patrol`` and the street's Socket.IO room.
 """
 
 from __future__ import annotations

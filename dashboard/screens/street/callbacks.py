@@ -1,4 +1,4 @@
-"""The street screen's callbacks: its HTTP API blueprint, and the street picker (admin) as a page navigation.
+"""The street screen's callbacks: the street picker (admin) as a page navigation.
 
 Live data never passes through a server callback: the browser code reads the street APIs and the Socket.IO room.
 """
@@ -9,10 +9,6 @@ from dash import Input, Output, State
 
 
 def register(app) -> None:
-    from dashboard.street_api import make_street_blueprint
-
-    if "street_api" not in app.server.blueprints:
-        app.server.register_blueprint(make_street_blueprint())
     # The picker navigates (a new page for the new street: scope is re-checked by the layout on the server).
     app.clientside_callback(
         """function (street, search) {

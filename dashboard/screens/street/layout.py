@@ -1,8 +1,8 @@
 """The street screen's layout: static, built per request for the caller's street and language.
 
 A street token sees its own street; the admin token any street (``?street=CODE``, else the first) with a picker.
-Everything that moves is filled in by ``static/street.js`` from the street APIs (:mod:`dashboard.street_api`,
-``/api/v1/patrol``) and the street's Socket.IO room.
+Everything that moves is filled in by ``static/street.js`` from the street APIs (:mod:`dashboard.api.tracks`,
+:mod:`dashboard.api.coverage`, :mod:`dashboard.api.alerts`, ``/api/v1/patrol``) and the street's Socket.IO room.
 """
 
 from __future__ import annotations
@@ -34,10 +34,7 @@ def layout(lang: str | None = None, street: str | None = None, **_query):
     names = dict(streets)
     if scope not in names:
         return kit.forbidden(tr(("没有该街道：", "No such street: "), lang) + scope, lang)
-    from dashboard.street_push import ensure_visit_push, prefetch
-
-    ensure_visit_push(ctx)
-    prefetch(ctx, scope)
+    ctx.want_tracks(scope)  # parsed ahead by the track-prefetch chore, for the first track or replay request
     grids = district.grids[district.grids["street_code"] == scope]
     street_geoms = district.streets[district.streets["street_code"] == scope].geometry.values
     figure = _cached_figure(ctx, scope, grids, street_geoms, lang)

@@ -8,6 +8,7 @@ batch), so a screen needs nothing else to keep its heat layer and feed right. Th
 each street room its own.
 
 >>> push = TicketPush(redis_client, service, emit, stream="gp:ticket-events").start()  # doctest: +SKIP
+>>> push.stop()  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -24,7 +24,8 @@ from datetime import UTC, datetime
 import orjson
 import redis
 
-from streams.contract import DISTRICT_ROOM, EV_TICKETS, TICKET_FIELDS, room_for
+from dashboard.background import Background
+from streams.contract import DISTRICT_ROOM, EV_TICKETS, NAMESPACE, TICKET_FIELDS, room_for
 from tickets.board import ticket_points
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,8 @@ def messages_by_room(rows: list[list], now_ms: int) -> dict[str, dict]:
 
 
 class TicketPush:
-    """A thread that turns ticket events into ``tickets`` pushes. ``emit(event, data, room)`` sends one message."""
+    """Turns ticket events into ``tickets`` pushes in a :class:`Background` loop. ``emit(event, data, room)`` sends
+    one message."""
 
     def __init__(self, client, service, emit: Callable[[str, dict, str], None], *, stream: str,
                  consumer: str | None = None, block_ms: int = 1000, count: int = 200):
@@ -66,17 +68,15 @@ class TicketPush:
         self.block_ms, self.count = block_ms, count
         self.pushed = 0
         self._seen: OrderedDict[str, None] = OrderedDict()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ticket-push", daemon=True)
         self._group_ready = False
+        self.loop = Background("ticket-push", self._round)
 
     def start(self) -> TicketPush:
-        self._thread.start()
+        self.loop.start()
         return self
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout_s)
+        self.loop.stop(timeout_s)
 
     def _ensure_group(self) -> None:
         try:
@@ -124,19 +124,16 @@ class TicketPush:
         self.client.xack(self.stream, GROUP, *[i for i, _ in entries])
         return len(events)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.step()
-            except Exception:  # Redis or SQL down: retry on the next beat, never end the thread
-                log.warning("ticket push round failed", exc_info=True)
-                self._group_ready = False
-                self._stop.wait(1.0)
+    def _round(self) -> None:
+        try:
+            self.step()
+        except Exception:  # Redis or SQL down: make sure of the group again on the next beat
+            self._group_ready = False
+            raise
 
 
 def socketio_emit(socketio) -> Callable[[str, dict, str], None]:
     """``emit(event, data, room)`` through a Flask-SocketIO server (and its message queue, to every node)."""
-    from streams.contract import NAMESPACE
 
     def emit(event: str, data: dict, room: str) -> None:
         socketio.emit(event, data, namespace=NAMESPACE, to=room)

@@ -1,24 +1,26 @@
-"""Wire the ticket closed loop into the web process: token → actor, the APIs, the outbox relay and the sweep.
+"""Wire the ticket closed loop into the web process: token → actor, the APIs, and its chores (the outbox relay and
+the deadline sweep; the ticket push).
 
 ``tickets/`` never parses tokens; the web process knows its callers as :class:`dashboard.auth.Principal` and hands
 the ticket package an :class:`tickets.actors.Actor` for each. ``admin`` (``GRIDPULSE_ADMIN_TOKEN``) is the district
 center; street, worker and department tokens keep their role.
 
 >>> server, socketio = create_app(district=d, extensions=[ticket_extension(store, open311_key=None)])  # doctest: +SKIP
->>> background = TicketBackground(store, service_of(server), redis_client, stream="gp:ticket-events")  # doctest: +SKIP
+>>> server.extensions["gridpulse"].start()  # doctest: +SKIP   (its chores among the others)
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from dashboard.auth import Principal
-from geo.paths import var_dir
+from dashboard.background import Background
 from tickets.actors import Actor
 
 log = logging.getLogger(__name__)
@@ -35,13 +37,9 @@ def actor_for(principal: Principal | None) -> Actor | None:
 
 
 def ticket_settings(**explicit):
-    """Ticket settings with run-time files under ``var/`` (``GRIDPULSE_VAR_DIR``): the SQLite store and the photos."""
+    """Ticket settings (the SQLite store and the photos under ``GRIDPULSE_VAR_DIR`` unless set)."""
     from tickets.settings import load_settings
 
-    if not os.environ.get("GRIDPULSE_DATABASE_URL") and explicit.get("database_url") is None:
-        explicit["database_url"] = f"sqlite:///{var_dir() / 'gridpulse.db'}"
-    if not os.environ.get("GRIDPULSE_PHOTO_DIR") and "photo_dir" not in explicit:
-        explicit["photo_dir"] = var_dir() / "photos"
     return load_settings(**explicit)
 
 
@@ -54,9 +52,18 @@ def open_store(settings):
     return store
 
 
+@dataclass
+class TicketChores:
+    """What :func:`ticket_extension` adds to the web process's chores (``ctx.ticket_chores``)."""
+
+    background: TicketBackground
+    push: Any  # dashboard.push.tickets.TicketPush
+
+
 def ticket_extension(store, *, open311_key: str | None, settings=None) -> Callable:
     """A ``create_app`` extension mounting ``/api/v1/tickets…``, ``/api/v1/metrics``, ``/api/v1/departments`` and
-    ``/open311/v2/``; the service ends up in ``server.extensions["tickets"]``."""
+    ``/open311/v2/``; the service ends up in ``server.extensions["tickets"]``. With Redis, it adds the ticket chores
+    (outbox relay and sweep; the ticket push) to ``ctx.chores``; the demo sets ``ctx.ticket_chores.background.flow``."""
 
     def extend(ctx) -> None:
         from tickets import web
@@ -67,8 +74,19 @@ def ticket_extension(store, *, open311_key: str | None, settings=None) -> Callab
         service = web.register(ctx.server, store=store, district=ctx.district, authenticate=authenticate,
                                open311_key=open311_key, settings=settings)
         ctx.server.extensions["tickets"] = service
+        if ctx.redis_client is not None:
+            ctx.ticket_chores = _chores(ctx, store, service)
+            ctx.chores += [ctx.ticket_chores.background, ctx.ticket_chores.push]
 
     return extend
+
+
+def _chores(ctx, store, service) -> TicketChores:
+    from dashboard.push.tickets import TicketPush, socketio_emit
+
+    stream = ctx.settings.key("ticket-events")
+    return TicketChores(TicketBackground(store, service, ctx.redis_client, stream=stream),
+                        TicketPush(ctx.redis_client, service, socketio_emit(ctx.socketio), stream=stream))
 
 
 def service_of(server):
@@ -77,7 +95,8 @@ def service_of(server):
 
 
 class TicketBackground:
-    """The web process's ticket chores in one thread: drain the outbox to Redis, sweep deadlines (督办/超期).
+    """The web process's ticket chores in one :class:`Background` loop: drain the outbox to Redis, sweep deadlines
+    (督办/超期).
 
     ``flow`` (the demo's :class:`tickets.simulate.TicketFlow`) is stepped on the same beat, so new tickets and
     their progress keep arriving.
@@ -93,16 +112,16 @@ class TicketBackground:
         self.interval_s, self.sweep_every_s = interval_s, sweep_every_s
         self.ready = threading.Event()  # set when the flow may start (the demo's backfill is done)
         self.ready.set()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="tickets", daemon=True)
+        self._warmed = False
+        self._last_sweep = 0.0
+        self.loop = Background("tickets", self._round, interval_s=interval_s, final=self.relay.drain_once)
 
     def start(self) -> TicketBackground:
-        self._thread.start()
+        self.loop.start()
         return self
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout_s)
+        self.loop.stop(timeout_s)  # its final round drains what the last beat wrote to Redis
 
     def _warm(self) -> None:
         """Fill the metrics' month cache once the store is ready, so that the first screens are quick too."""
@@ -116,24 +135,13 @@ class TicketBackground:
         except Exception:  # a cold cache is slower, never wrong
             log.exception("warming the metrics cache failed")
 
-    def _run(self) -> None:
-        last_sweep = 0.0
-        warmed = False
-        while not self._stop.is_set():
-            if not warmed and self.ready.is_set():
-                self._warm()
-                warmed = True
-            try:
-                if self.flow is not None and self.ready.is_set():
-                    self.flow.step(datetime.now(UTC))  # sweeps too
-                elif (now := datetime.now(UTC).timestamp()) - last_sweep >= self.sweep_every_s:
-                    self.service.sweep()
-                    last_sweep = now
-                self.relay.drain_once()
-            except Exception:  # a SQL hiccup must not end the chores; the next beat retries
-                log.exception("ticket background round failed")
-            self._stop.wait(self.interval_s)
-        try:
-            self.relay.drain_once()  # what the last beat wrote still reaches Redis
-        except Exception:
-            log.exception("final outbox drain failed")
+    def _round(self) -> None:
+        if not self._warmed and self.ready.is_set():
+            self._warm()
+            self._warmed = True
+        if self.flow is not None and self.ready.is_set():
+            self.flow.step(datetime.now(UTC))  # sweeps too
+        elif (now := datetime.now(UTC).timestamp()) - self._last_sweep >= self.sweep_every_s:
+            self.service.sweep()
+            self._last_sweep = now
+        self.relay.drain_once()

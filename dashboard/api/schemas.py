@@ -1,7 +1,7 @@
-"""Shapes of the live path's HTTP answers and query strings, for the OpenAPI document (``dashboard/openapi.py``).
+"""Shapes of the live path's HTTP answers and query strings, for the OpenAPI document (``dashboard/api/openapi.py``).
 
 The batch ingest's own models (:class:`streams.schema.PingIn`, :class:`streams.schema.BatchResult`) are used as
-they are; the read-only live API (:mod:`dashboard.live_api`) answers plain dicts, described here. Objects allow
+they are; the read-only live-state APIs (:mod:`dashboard.api.live`, :mod:`dashboard.api.workers`, :mod:`dashboard.api.patrol`) answers plain dicts, described here. Objects allow
 more fields than they list, so a field added on the live path does not break the document.
 """
 
@@ -107,7 +107,7 @@ class Health(_Open):
     redis: bool | None
 
 
-# -- the street supervisor's API (dashboard/street_api.py) ----------------------------------------------------------
+# -- the street supervisor's APIs (dashboard/api/tracks.py, coverage.py, alerts.py) ------------------------------
 class TracksQuery(BaseModel):
     street: str | None = Field(None, description="admin: required; a street token: its own street")
     date: str | None = Field(None, description="local day YYYY-MM-DD; default today")

@@ -20,6 +20,7 @@ from streams.contract import EV_ERROR, EV_SNAPSHOT, NAMESPACE, SNAPSHOT_FIELDS, 
 
 log = logging.getLogger(__name__)
 
+
 def snapshot_message(workers: list[dict], street_code: str | None) -> dict:
     """``LiveReader.snapshot`` dicts → ``{"t": ms, "street": code|None, "f": [...], "rows": [[...], ...]}``."""
     rows = [[w.get(k) for k in SNAPSHOT_FIELDS] for w in workers]
@@ -37,10 +38,6 @@ class LiveNamespace(Namespace):
         self._lock = threading.Lock()
         # _clients[sid] = (principal, room)
         self._clients: dict[str, tuple[Principal, str]] = {}
-
-    @property
-    def client_count(self) -> int:
-        return len(self._clients)
 
     def on_connect(self, auth=None):
         with self._lock:
