@@ -24,9 +24,8 @@ __all__ = ["SettingsError", "StreamSettings"]
 
 @dataclass(frozen=True)
 class StreamSettings:
-    # Connections and keys
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    key_prefix: str = "gp"
+    redis_url: str = "redis://127.0.0.1:6379/0"  # Redis for pings, live state and push (demo: an embedded Redis)
+    key_prefix: str = "gp"  # prefix of every Redis key
     ingest_key: str = ""  # bearer key of POST /api/v1/pings; empty: the batch API answers 401 to everyone
     redis_timeout_s: float = 2.0  # socket connect/read timeout of the clients this package makes
     retry_after_s: int = 5  # Retry-After sent with a 503 when Redis cannot be reached
@@ -38,14 +37,13 @@ class StreamSettings:
     stream_retention_s: float = 3600.0
     dead_maxlen: int = 100_000  # approximate length kept of the dead-letter stream
     alerts_maxlen: int = 10_000  # approximate length kept of the alert stream
-    # Batch API limits
-    batch_max_pings: int = 5_000
-    batch_max_bytes: int = 4_000_000
+    batch_max_pings: int = 5_000  # most pings in one POST /api/v1/pings
+    batch_max_bytes: int = 4_000_000  # largest POST /api/v1/pings body (bytes)
     # Consumer
     read_count: int = 1_000  # entries per XREADGROUP
     block_ms: int = 200  # XREADGROUP block; also bounds how late a coalesced push can be
     claim_min_idle_ms: int = 30_000  # a pending entry idle this long belongs to a dead consumer: XAUTOCLAIM it
-    claim_interval_s: float = 5.0
+    claim_interval_s: float = 5.0  # how often a processor looks for pending entries of dead consumers
     # a consumer idle this long with nothing pending is deleted from the group (a processor that died and whose
     # pending entries were claimed); must exceed claim_min_idle_ms.  0 = never delete.
     consumer_forget_s: float = 3600.0
@@ -62,9 +60,8 @@ class StreamSettings:
     stale_after_s: float = 120.0  # no fix for this long: stale
     offline_after_s: float = 600.0  # no fix for this long: offline
     sweep_interval_s: float = 5.0  # how often one processor re-evaluates stale/offline (silence sends no ping)
-    # Shift (local time, Asia/Shanghai); offline alerts only within it
-    shift_start: time = time(8, 30)
-    shift_end: time = time(17, 30)
+    shift_start: time = time(8, 30)  # start of the workers' shift (local HH:MM); offline alerts only within it
+    shift_end: time = time(17, 30)  # end of the shift (local HH:MM)
     timezone: str = "Asia/Shanghai"  # the district's time zone (one variable for every package)
     # Patrol and alerts
     patrol_gap_s: float = 300.0  # a gap between fixes longer than this is not counted as patrol time
@@ -79,8 +76,8 @@ class StreamSettings:
     # Changed rows of a room go out together when its push window closes: the first change after a quiet spell
     # at once, later ones once push_window_s has passed since the room's last message; and never more than
     # push_max_per_s messages a second per room, across all processors.
-    push_window_s: float = 0.2
-    push_max_per_s: float = 5.0
+    push_window_s: float = 0.2  # a room's changed rows go out together when its window closes (s)
+    push_max_per_s: float = 5.0  # at most this many positions messages a second per room, across all processors
 
     def key(self, *parts: str) -> str:
         """A Redis key under this prefix: ``key("track", day, w)`` → ``gp:track:day:w``."""

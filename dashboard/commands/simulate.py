@@ -57,7 +57,9 @@ def make_simulation(district, *, url, workers, interval_s, speedup, protocol, se
         if workers > len(roster):
             raise ValueError(f"--workers {workers}: the roster has only {len(roster)} workers")
         roster = roster.iloc[:workers]
-    settings = SimSettings(interval_s=interval_s, speedup=speedup, seed=seed)
+    from geo.settings import GeoSettings, resolve
+
+    settings = SimSettings(interval_s=interval_s, speedup=speedup, seed=seed, timezone=resolve(GeoSettings).timezone)
     model = PatrolModel(district, roster, settings, sim_start=local_sim_start(clock, settings.timezone))
     sender = HttpSender(url, protocol=protocol, ingest_key=ingest_key, threads=threads, stop_event=stop)
     return model, sender

@@ -15,6 +15,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard.screens import kit
 from dashboard.screens.kit import tr
+from dashboard.screens.localtime import zone
 from dashboard.screens.manage import figures as F
 from dashboard.screens.manage import labels as L
 from dashboard.screens.manage import views as V
@@ -166,7 +167,7 @@ def _outputs(d, sel: Selection, principal, c, service, units, *, lang: str) -> l
         sel.end.isoformat() if sel.end else (p.end.isoformat() if sel.period != "custom" else None),
         *[getattr(sel, k) for k in FILTER_KEYS],
         None, True,
-        V.breadcrumb(sel, units, own, lang), period_text, d.as_of.astimezone(V.TZ).strftime("%Y-%m-%d %H:%M:%S"),
+        V.breadcrumb(sel, units, own, lang), period_text, d.as_of.astimezone(zone()).strftime("%Y-%m-%d %H:%M:%S"),
         V.kpi_cards(d.kpi, d.prev, lang),
         _map_graph(F.map_figure(geojson, bounds, d.units, lang, c.web_settings), sel),
         F.units_figure(d.units, lang),

@@ -8,9 +8,9 @@ from datetime import datetime
 from markupsafe import escape
 
 from dashboard.screens.kit import tr
+from dashboard.screens.localtime import zone
 from dashboard.screens.manage import labels as L
 from dashboard.screens.manage.tables import TABLES
-from dashboard.screens.manage.views import TZ
 
 CSS = """
 body { font-family: "WenQuanYi Micro Hei", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif; color: #111; margin: 2rem;
@@ -71,7 +71,7 @@ def render(service, units, sel, now: datetime, district) -> str:
              f"<p class=\"meta\">{escape(tr(('范围', 'Place'), lang))}: <b>{escape(place)}</b> · "
              f"{escape(tr(L.PERIOD, lang))}: <b>{period.start} — {period.end}</b>"
              + (f" · {escape('; '.join(filters))}" if filters else "")
-             + f" · {escape(tr(L.AS_OF, lang))} {now.astimezone(TZ):%Y-%m-%d %H:%M}</p>"]
+             + f" · {escape(tr(L.AS_OF, lang))} {now.astimezone(zone()):%Y-%m-%d %H:%M}</p>"]
 
     def section(title, table: str, *, limit=None, note: str = ""):
         cols, rows = TABLES[table](service, units, sel, now)

@@ -10,10 +10,11 @@ from datetime import datetime
 
 from dashboard.api.spreadsheets import columns
 from dashboard.screens.kit import tr
+from dashboard.screens.localtime import zone
 from dashboard.screens.manage import data as D
 from dashboard.screens.manage import labels as L
 from dashboard.screens.manage.selection import Selection, previous
-from dashboard.screens.manage.views import TZ, change, state_name
+from dashboard.screens.manage.views import change, state_name
 from tickets import drill
 from tickets.metrics import DEFINITIONS
 
@@ -110,7 +111,7 @@ def ticket_list(service, units, sel: Selection, now: datetime):
         t["grid_name"] = units.name.get(t["grid_code"], t["grid_code"])
         t["state_name"] = state_name(t["state"], sel.lang)
         for k in ("reported_at", "closed_at"):
-            t[k] = t[k].astimezone(TZ).replace(tzinfo=None) if t[k] else None
+            t[k] = t[k].astimezone(zone()).replace(tzinfo=None) if t[k] else None
     cols = columns(("number", ("编号", "Number")), ("reported_at", ("上报时间", "Reported"), "time"),
                  ("category", ("类别", "Category")), ("street_name", ("街道", "Street")),
                  ("community_name", ("社区", "Community")), ("grid_name", ("网格", "Grid")), ("tier", ("层级", "Tier")),

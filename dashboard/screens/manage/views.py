@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from dash import dcc, html
 
 from dashboard.screens.kit import info, tr
+from dashboard.screens.localtime import zone
 from dashboard.screens.manage import labels as L
 from dashboard.screens.manage.selection import LEVELS, Selection
 from tickets.metrics import DEFINITIONS
 from tickets.states import STATE_NAMES_ZH
-
-TZ = ZoneInfo("Asia/Shanghai")
 
 
 def fmt(value, kind: str) -> str:
@@ -101,7 +99,7 @@ def ranking_table(rows: list[dict], sel: Selection, units, lang: str) -> html.Ta
 
 
 def local_time(v: datetime | None) -> str:
-    return "—" if v is None else v.astimezone(TZ).strftime("%m-%d %H:%M")
+    return "—" if v is None else v.astimezone(zone()).strftime("%m-%d %H:%M")
 
 
 def state_name(state: str, lang: str) -> str:

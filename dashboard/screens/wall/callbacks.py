@@ -8,6 +8,7 @@ import logging
 from dash import Input, Output, State, html, no_update
 
 from dashboard.screens import kit
+from dashboard.screens.localtime import zone
 from dashboard.screens.wall import labels as L
 from dashboard.screens.wall.data import read_patrol, read_tickets
 from dashboard.screens.wall.figures import trend_figure
@@ -65,7 +66,7 @@ def register(app) -> None:
             return no_update
         ctx = kit.web_context()
         try:
-            return read_patrol(ctx.reader, ctx.roster, scope)
+            return read_patrol(ctx.reader, ctx.roster, scope, ctx.settings.timezone)
         except Exception:  # Redis down: the counters say so through the socket; keep the last coverage
             log.warning("wall patrol coverage unavailable", exc_info=True)
             return no_update
@@ -89,7 +90,7 @@ def panel_values(d, lang: str, district, *, scale: float = 1.0) -> list:
     """The callback's outputs, in :func:`register`'s order (a pure function of the data: tested without Dash)."""
     out = [num(getattr(d, p).get(k)) for p in PERIOD_IDS for k in FIG_KEYS]
     out += [pct(getattr(d, p).get(k)) for p in PERIOD_IDS for k in RATE_KEYS]
-    out.append(d.as_of.astimezone(_tz()).strftime("%H:%M:%S"))
+    out.append(d.as_of.astimezone(zone()).strftime("%H:%M:%S"))
     out.append(trend_figure(d.trend, lang=lang, scale=scale))
     names = _names(district)
     out.append([html.Tr([html.Td(str(r["rank"]), className="gp-num"), html.Td(names.get(r["key"], r["key"])),
@@ -118,8 +119,3 @@ def _names(district) -> dict:
     names.update(zip(g["community_code"], g["community_name"], strict=True))
     return names
 
-
-def _tz():
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo("Asia/Shanghai")

@@ -1,7 +1,8 @@
 """What the wall screen's ticket panels show, read in one go from the ticket service and the live reader.
 
 Every figure comes from the same functions as ``/api/v1/metrics`` (``tickets.metrics``) over the same periods, so
-the wall and the API never disagree: today = the local day, this month = the 1st to today (Asia/Shanghai).
+the wall and the API never disagree: today = the local day, this month = the 1st to today (in the district's time
+zone, ``GRIDPULSE_TIMEZONE``).
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ def read_tickets(service, scope: str | None, lang: str, now: datetime | None = N
                     as_of=now)
 
 
-def read_patrol(reader, roster, scope: str | None, now: datetime | None = None, tz: str = "Asia/Shanghai") -> dict:
-    """Today's patrol coverage: grids visited per street and worker-hours inside the own grid."""
+def read_patrol(reader, roster, scope: str | None, tz: str, now: datetime | None = None) -> dict:
+    """Today's patrol coverage (today in ``tz``): grids visited per street and worker-hours inside the own grid."""
     from zoneinfo import ZoneInfo
 
     now = now or datetime.now(UTC)
