@@ -78,41 +78,30 @@ def import_command(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--field") from None
     try:
-        district = import_district(
-            src,
-            fields=fields,
-            admin_code=admin_code,
-            name=name,
-            city=city,
-            layer=layer,
-            crs=crs,
-            encoding=encoding,
-        )
+        district = import_district(src, fields=fields, admin_code=admin_code, name=name, city=city, layer=layer,
+                                   crs=crs, encoding=encoding)
     except GridFileError as exc:
         raise _fail(str(exc)) from None
     report = audit_district(district, sliver_m2=sliver_m2, gap_m2=gap_m2)
+    _write_if_clean(district, report, src, out, force=force, as_json=as_json)
+
+
+def _write_if_clean(district, report, src: Path, out: Path, *, force: bool, as_json: bool) -> None:
+    """Write the district when the audit is clean (or forced), report, and exit with the audit's code."""
     written = report.ok or force
     if written:
         save_district(district, out)
     if as_json:
-        payload = {
-            "source": str(src),
-            "out": str(out),
-            "written": written,
-            "district": district.summary(),
-            "audit": report.to_dict(),
-        }
+        payload = {"source": str(src), "out": str(out), "written": written, "district": district.summary(),
+                   "audit": report.to_dict()}
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         typer.echo(report.to_text())
     if written:
         typer.echo(f"wrote {out} ({len(district.grids)} grids)", err=True)
         raise typer.Exit(EXIT_CLEAN)
-    typer.echo(
-        f"not written: the audit found {len(report.findings)} problem(s); "
-        "fix the file, or pass --force to write it anyway",
-        err=True,
-    )
+    typer.echo(f"not written: the audit found {len(report.findings)} problem(s); "
+               "fix the file, or pass --force to write it anyway", err=True)
     raise typer.Exit(EXIT_FINDINGS)
 
 

@@ -9,7 +9,6 @@ location, which draws the selection it holds.
 from __future__ import annotations
 
 import logging
-import time
 
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
@@ -26,7 +25,6 @@ from tickets.board import light_of
 
 log = logging.getLogger(__name__)
 EXPORTS = ("units", "trend", "lights", "categories", "departments", "tickets", "kpis")
-TIMINGS: list[float] = []  # seconds per drawn view, newest last (the README quotes them; bounded)
 
 
 def register(app) -> None:
@@ -114,7 +112,6 @@ def next_selection(sel: Selection, trigger, *, period, start, end, filters, map_
 
 def view(search, trigger, *, period, start, end, filters, map_click, bar_click, n_outputs: int) -> list:
     """Every output of the view callback for the URL and what triggered it."""
-    t0 = time.perf_counter()
     principal, c, service, units = _context()
     if principal is None or service is None:
         return [no_update] * n_outputs
@@ -134,8 +131,6 @@ def view(search, trigger, *, period, start, end, filters, map_click, bar_click, 
     data = read_recent(service, units, new)
     out = _outputs(data, new, principal, c, service, units, lang=new.lang)
     url = new_search if new_search != (search or "") and trigger is not None and trigger != "manage-url" else no_update
-    TIMINGS.append(time.perf_counter() - t0)
-    del TIMINGS[:-200]
     return [url, *out]
 
 

@@ -20,7 +20,6 @@ UNITS = {"street": ("各街道", "Streets"), "community": ("各社区", "Communi
 FILTERS = {"category": ("事件类别", "Category"), "department": ("处置部门", "Department"),
            "tier": ("层级", "Tier"), "source": ("来源", "Source")}
 ALL = ("全部", "All")
-CLEAR = ("清除筛选", "Clear filters")
 TIERS = {"community": ("社区级", "Community"), "street": ("街道级", "Street"), "district": ("区级", "District")}
 SOURCES = {"worker_patrol": ("网格员巡查", "Worker patrol"), "hotline_12345": ("12345热线", "Hotline 12345"),
            "resident_app": ("居民App", "Resident app"), "video": ("视频监控", "Video")}
@@ -88,7 +87,6 @@ TICKETS_DEF = ("当前选择（周期、地点、筛选）下受理的工单，�
 PREV_PAGE, NEXT_PAGE = ("上一页", "Previous"), ("下一页", "Next")
 PAGE_OF = ("第 {page} / {pages} 页，共 {total} 件", "Page {page} of {pages}, {total} tickets")
 HISTORY = ("流转记录", "History")
-PHOTOS = ("照片", "Photos")
 CLOSE = ("关闭", "Close")
 EXPORT = ("导出", "Export")
 REPORT = ("打印月报", "Printable report")

@@ -53,51 +53,16 @@ def layout(lang: str | None = None, street: str | None = None, **query):
     except SelectionError as exc:
         return kit.forbidden(str(exc), lang)
     own = principal.street_code if not principal.is_admin else None
-    district = ctx.district
-    scope_name = units.name.get(own, own) if own else district.name
     config = {"labels": {"copied": tr(L.COPIED, lang)}, "street": own}
     return html.Div(className="gp-root mg-root", children=[
-        html.Header(className="gp-header mg-header", children=[
-            html.Div(className="gp-title", children=[
-                html.H1(f"{district.city}{district.name} · {tr(L.TITLE, lang)}" if lang != "en"
-                        else f"{tr(L.TITLE, lang)} · {district.name}"),
-                html.Span(tr(L.SUBTITLE, lang), className="gp-subtitle"),
-                html.Span(scope_name, className="gp-scope-badge", id="manage-scope"),
-            ]),
-            kit.clock(lang),
-            kit.lang_switch(lang),
-        ]),
+        _header(ctx.district, units.name.get(own, own) if own else ctx.district.name, lang),
         html.Div(className="mg-toolbar", children=[
             _period(sel, lang), *_filters(service, lang),
         ]),
-        html.Div(className="mg-crumbs-row", children=[
-            html.Nav(id="manage-crumbs", className="mg-crumbs"),
-            html.Span(id="manage-period-text", className="mg-period-text"),
-            html.Span(id="manage-x-kpis", className="mg-export"),
-            html.Span([tr(L.AS_OF, lang), " ", html.Span("—", id="manage-asof")], className="gp-muted mg-asof"),
-            html.Div(className="mg-actions", children=[
-                html.Button(tr(L.COPY_LINK, lang), id="manage-copy", className="mg-btn", n_clicks=0),
-                html.A(tr(L.REPORT, lang), id="manage-report", className="mg-btn", target="_blank", href="#"),
-            ]),
-        ]),
+        _crumbs_row(lang),
         html.Div(id="manage-notice", className="mg-notice", hidden=True),
         html.Section(id="manage-kpis", className="mg-kpis"),
-        html.Main(className="mg-grid", children=[
-            _panel("map", L.MAP, DEFINITIONS["closure_rate"] + " · " + tr(L.MAP_DEF, lang), lang, height="34rem",
-                   children=[html.Div(id="manage-map-box", className="mg-graph-box")]),
-            _panel("bars", L.BARS, tr(L.BARS_DEF, lang), lang, graph=True, height="34rem", scroll=True),
-            _panel("ranking", L.RANKING, DEFINITIONS["score"], lang, export="units", children=[
-                html.Div(id="manage-ranking", className="mg-scroll"),
-                html.P(tr(L.FORMULA, lang), className="mg-formula", id="manage-formula")]),
-            _panel("trend", L.TREND, tr(L.TREND_DEF, lang), lang, graph=True, export="trend"),
-            _panel("funnel", L.FUNNEL, tr(L.FUNNEL_DEF, lang), lang, graph=True),
-            _panel("lights", L.LIGHTS, DRILL["lights"], lang, graph=True, export="lights"),
-            _panel("pareto", L.PARETO, tr(L.PARETO_DEF, lang), lang, graph=True, export="categories"),
-            _panel("depts", L.DEPTS, f"{DEFINITIONS['on_time_handling_rate']} · {DRILL['avg_handle_h']} · "
-                   f"{DRILL['returns']}", lang, graph=True, export="departments", scroll=True),
-            _panel("tickets", L.TICKETS, tr(L.TICKETS_DEF, lang), lang, export="tickets", children=[
-                html.Div(id="manage-tickets"), html.Div(id="manage-pager", className="mg-pager")]),
-        ]),
+        _panels(lang),
         html.Aside(id="manage-drawer", className="mg-drawer", hidden=True, children=[
             html.Button(tr(L.CLOSE, lang), id="manage-drawer-close", n_clicks=0, className="mg-btn mg-drawer-close"),
             html.Div(id="manage-detail")]),
@@ -107,6 +72,51 @@ def layout(lang: str | None = None, street: str | None = None, **query):
                      href=request.host_url.rstrip("/") + PATH + sel.query_string()),
         dcc.Store(id="manage-kpi-export"),
         kit.page_config("manage", FILES, config, lang),
+    ])
+
+
+def _header(district, scope_name: str, lang: str) -> html.Header:
+    return html.Header(className="gp-header mg-header", children=[
+        html.Div(className="gp-title", children=[
+            html.H1(f"{district.city}{district.name} · {tr(L.TITLE, lang)}" if lang != "en"
+                    else f"{tr(L.TITLE, lang)} · {district.name}"),
+            html.Span(tr(L.SUBTITLE, lang), className="gp-subtitle"),
+            html.Span(scope_name, className="gp-scope-badge", id="manage-scope"),
+        ]),
+        kit.clock(lang),
+        kit.lang_switch(lang),
+    ])
+
+
+def _crumbs_row(lang: str) -> html.Div:
+    return html.Div(className="mg-crumbs-row", children=[
+        html.Nav(id="manage-crumbs", className="mg-crumbs"),
+        html.Span(id="manage-period-text", className="mg-period-text"),
+        html.Span(id="manage-x-kpis", className="mg-export"),
+        html.Span([tr(L.AS_OF, lang), " ", html.Span("—", id="manage-asof")], className="gp-muted mg-asof"),
+        html.Div(className="mg-actions", children=[
+            html.Button(tr(L.COPY_LINK, lang), id="manage-copy", className="mg-btn", n_clicks=0),
+            html.A(tr(L.REPORT, lang), id="manage-report", className="mg-btn", target="_blank", href="#"),
+        ]),
+    ])
+
+
+def _panels(lang: str) -> html.Main:
+    return html.Main(className="mg-grid", children=[
+        _panel("map", L.MAP, DEFINITIONS["closure_rate"] + " · " + tr(L.MAP_DEF, lang), lang, height="34rem",
+               children=[html.Div(id="manage-map-box", className="mg-graph-box")]),
+        _panel("bars", L.BARS, tr(L.BARS_DEF, lang), lang, graph=True, height="34rem", scroll=True),
+        _panel("ranking", L.RANKING, DEFINITIONS["score"], lang, export="units", children=[
+            html.Div(id="manage-ranking", className="mg-scroll"),
+            html.P(tr(L.FORMULA, lang), className="mg-formula", id="manage-formula")]),
+        _panel("trend", L.TREND, tr(L.TREND_DEF, lang), lang, graph=True, export="trend"),
+        _panel("funnel", L.FUNNEL, tr(L.FUNNEL_DEF, lang), lang, graph=True),
+        _panel("lights", L.LIGHTS, DRILL["lights"], lang, graph=True, export="lights"),
+        _panel("pareto", L.PARETO, tr(L.PARETO_DEF, lang), lang, graph=True, export="categories"),
+        _panel("depts", L.DEPTS, f"{DEFINITIONS['on_time_handling_rate']} · {DRILL['avg_handle_h']} · "
+               f"{DRILL['returns']}", lang, graph=True, export="departments", scroll=True),
+        _panel("tickets", L.TICKETS, tr(L.TICKETS_DEF, lang), lang, export="tickets", children=[
+            html.Div(id="manage-tickets"), html.Div(id="manage-pager", className="mg-pager")]),
     ])
 
 

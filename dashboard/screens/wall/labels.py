@@ -73,7 +73,6 @@ UNREAD_DEF = ("未确认告警：实时动态中尚未被街道督导员确认�
 HEAT = ("工单热力", "Ticket heat")
 HEAT_DEF = ("工单热力：在办工单所在位置，按时限灯加权（超期 3、督办黄灯 2、正常 1）。",
             "Ticket heat: open tickets at their locations, weighted by their time-limit light (overdue 3, yellow 2, green 1).")
-DOTS = ("网格员", "Workers")
 LEGEND = [("online", ("在线", "Online")), ("stale", ("信号延迟", "Signal late")), ("offline", ("离线", "Offline")),
           ("sos", ("SOS", "SOS"))]
 AS_OF = ("数据时间", "As of")
