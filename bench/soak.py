@@ -73,7 +73,9 @@ def main() -> None:
 
     from geo.build import cached_district_path
     from geo.district import load_district
-    from streams.simulator import HttpSender, PatrolModel, SimSettings, local_sim_start, run
+    from streams.simulation.loop import run
+    from streams.simulation.model import PatrolModel, SimSettings, local_sim_start
+    from streams.simulation.sender import HttpSender
     from tickets.settings import load_settings  # noqa: F401  (fail early if the web process could not start)
 
     district_path = cached_district_path("东丽区", "天津市")

@@ -217,7 +217,7 @@ def simulate(
                                          threads=threads, stop=stop)
     except ValueError as exc:
         raise _fail(str(exc)) from exc
-    from streams.simulator import run
+    from streams.simulation.loop import run
 
     typer.echo(f"Simulating {model.n} workers → {url} ({protocol}, every {interval_s:g}s, ×{speedup:g}); Ctrl-C stops")
     thread = threading.Thread(target=run, args=(model, sender, stop),
@@ -232,7 +232,8 @@ def simulate(
 
 
 def _make_simulation(district, *, url, workers, interval_s, speedup, protocol, seed, clock, ingest_key, threads, stop):
-    from streams.simulator import HttpSender, PatrolModel, SimSettings, local_sim_start
+    from streams.simulation.model import PatrolModel, SimSettings, local_sim_start
+    from streams.simulation.sender import HttpSender
 
     roster = district.workers
     if workers is not None:
@@ -266,7 +267,7 @@ def demo(
     from geo.district import load_district
     from geo.paths import var_dir
     from streams.pingstream import make_redis
-    from streams.simulator import run
+    from streams.simulation.loop import run
 
     started = time.monotonic()
     stops: list[Callable[[], None]] = []  # run in reverse order at exit
