@@ -1,7 +1,7 @@
 """Helpers shared by stages and the status sweep (stages import nothing of each other; they import this).
 
 ``{p}:live[worker_id]`` holds :func:`live_entry`: the contract's live fields (``ts`` first for the CAS script of
-:mod:`streams.stages.live`) plus private ones: ``_os`` (outside own grid since, unix s), ``_ss`` (still since),
+:mod:`streams.stages.store`) plus private ones: ``_os`` (outside own grid since, unix s), ``_ss`` (still since),
 ``_oa`` (outside alert raised).  ``seen`` is the last contact: the newest of the fix time and of any heartbeat
 that came without a fix (:mod:`streams.stages.contact`); a worker known only from heartbeats has ``ts`` null.
 """
