@@ -2,8 +2,8 @@
 hash (:mod:`streams.stages.store` writes it, the status sweep ages it) and as the ``/live`` Socket.IO namespace and
 the live HTTP API serve it.
 
-:class:`LiveReader` is the web process's one reader of the live path: besides the live snapshot it hands out a
-worker's daily track (``{p}:track:…``) and the day's patrol figures (:func:`streams.patrol.read_patrol`).
+:class:`LiveReader` is the web process's one reader of what the processors store: besides the live snapshot it
+hands out a worker's daily track (``{p}:track:…``) and the day's patrol figures (:func:`streams.patrol.read_patrol`).
 
 Examples
 --------
