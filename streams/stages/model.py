@@ -51,8 +51,10 @@ class Ping:
         p.moving, p.sos, p.outside = bool(entry.get("moving")), bool(entry.get("sos")), bool(entry.get("outside"))
         get = entry.get
         p.spd, p.bat, p.acc, p.hdg, p.seen = get("spd"), get("bat"), get("acc"), get("hdg"), get("seen")
-        p.outside_since, p.outside_alerted = entry.get("_os"), bool(entry.get("_oa"))
-        p.still_since, p.idle = entry.get("_ss"), bool(entry.get("idle"))
+        p.idle = bool(get("idle"))
+        # The private fields (see streams.stages._util); entries written before issue 13 call them _os, _oa, _ss.
+        p.outside_since, p.outside_alerted = get("_outside_since", get("_os")), bool(get("_outside_alerted", get("_oa")))
+        p.still_since = get("_still_since", get("_ss"))
         p.alive = False  # never processed again
         return p
 
