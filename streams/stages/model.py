@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -117,9 +117,3 @@ class Batch:
         local = datetime.fromtimestamp(ts, self._tz).time()
         start, end = self.settings.shift_start, self.settings.shift_end
         return start <= local < end if start <= end else (local >= start or local < end)
-
-
-def day_bounds(day: str, tz: str) -> tuple[float, float]:
-    """Unix times of the start and end of a local day."""
-    start = datetime.fromisoformat(day).replace(tzinfo=ZoneInfo(tz))
-    return start.timestamp(), (start + timedelta(days=1)).timestamp()
