@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.processing import cleanup, load_district  # noqa: E402
+from dashboard.serving import free_port  # noqa: E402
 from streams.settings import StreamSettings  # noqa: E402
 
 KEY = "bench-ingest-key"
@@ -185,14 +186,6 @@ def wait_port(port: int, timeout_s: float = 30) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError("server did not start")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def one_run(args, roster, bodies, paths) -> dict:

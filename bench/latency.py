@@ -159,7 +159,9 @@ class PushClient:
 
 
 def run_load(args, n_workers: int, roster_csv: str | None, district, roster_frame) -> dict:
-    from streams.simulator import HttpSender, PatrolModel, SimSettings, run
+    from streams.simulation.loop import run
+    from streams.simulation.model import PatrolModel, SimSettings
+    from streams.simulation.sender import HttpSender
 
     procs = [_spawn("web", args, roster_csv)]
     port = int(procs[0].ready_line.split()[1])
@@ -202,7 +204,7 @@ def run_load(args, n_workers: int, roster_csv: str | None, district, roster_fram
 
 
 def _ten_am() -> float:
-    from streams.simulator import local_sim_start
+    from streams.simulation.model import local_sim_start
 
     return local_sim_start("10:00")
 

@@ -71,15 +71,18 @@ def main() -> None:
 
     import redis
 
+    from dashboard.serving import free_port
     from geo.build import cached_district_path
     from geo.district import load_district
-    from streams.simulator import HttpSender, PatrolModel, SimSettings, local_sim_start, run
+    from streams.simulation.loop import run
+    from streams.simulation.model import PatrolModel, SimSettings, local_sim_start
+    from streams.simulation.sender import HttpSender
     from tickets.settings import load_settings  # noqa: F401  (fail early if the web process could not start)
 
     district_path = cached_district_path("东丽区", "天津市")
     district = load_district(district_path)
     prefix = f"soak-{uuid.uuid4().hex[:8]}"
-    port = _free_port()
+    port = free_port()
     var = tempfile.mkdtemp(prefix="gridpulse-soak-")
     env = {**os.environ, "GRIDPULSE_REDIS_URL": args.redis_url, "GRIDPULSE_KEY_PREFIX": prefix,
            "GRIDPULSE_DISTRICT": str(district_path), "GRIDPULSE_VAR_DIR": var, "GRIDPULSE_ADMIN_TOKEN": ADMIN,
@@ -142,14 +145,6 @@ def main() -> None:
             import shutil
 
             shutil.rmtree(var)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 if __name__ == "__main__":

@@ -44,7 +44,6 @@ GRID_COLUMNS = [
 ]
 COUNT_COLUMNS = ["households", "residents", "floating", "special_groups"]
 WORKER_COLUMNS = ["worker_id", "name", "device_id", "home_grid", "phone"]
-GRID_TYPES = ("comprehensive", "exclusive")
 
 
 @dataclass(eq=False)
@@ -81,11 +80,6 @@ class District:
         from geo.locate import GridLocator
 
         return GridLocator.from_grids(self.grids)
-
-    @cached_property
-    def grid_index(self) -> dict[str, int]:
-        """grid code → row position in ``grids``."""
-        return {code: i for i, code in enumerate(self.grids["code"])}
 
     def summary(self) -> dict:
         """The figures ``gridpulse district info --json`` prints."""

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from streams.patrol import OUTSIDE, SEP, patrol_keys
-from streams.simulator import PatrolModel, SimSettings
+from streams.simulation.model import PatrolModel, SimSettings
 from streams.tracks import write_track
 
 

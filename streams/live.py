@@ -1,4 +1,9 @@
-"""LiveReader: what the web process reads — the live snapshot, a worker's daily track, the patrol figures.
+"""The reader of the live state: each worker's latest fix and status, as the processors keep it in the ``{p}:live``
+hash (:mod:`streams.stages.store` writes it, the status sweep ages it) and as the ``/live`` Socket.IO namespace and
+the live HTTP API serve it.
+
+:class:`LiveReader` is the web process's one reader of what the processors store: besides the live snapshot it
+hands out a worker's daily track (``{p}:track:…``) and the day's patrol figures (:func:`streams.patrol.read_patrol`).
 
 Examples
 --------

@@ -8,7 +8,7 @@ Order (each stage sees only the pings the ones before it kept)::
 
 Stateless rules come first (cheap, vectorised); rules that compare with the worker's last fix come after them
 so that a bad fix never becomes anybody's "last fix".  RecordContact takes the heartbeats (no position) out first.  PushChanges precedes StoreLive because StoreLive writes the
-rows inside its compare-and-set (see :mod:`streams.stages.live`).
+rows inside its compare-and-set (see :mod:`streams.stages.store`).
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ from streams.stages.filters import (
     DropTooFrequent,
     DropZero,
 )
-from streams.stages.live import AppendTrack, LoadState, StoreLive
 from streams.stages.locate import LocateGrid
 from streams.stages.motion import DetectMotion, LinkPrevious
 from streams.stages.patrol import AccountPatrol
 from streams.stages.push import PushChanges
 from streams.stages.status import UpdateStatus
+from streams.stages.store import AppendTrack, LoadState, StoreLive
 
 
 def build_stages(client, district, settings, *, push: bool = True, locate: Stage | None = None) -> list[Stage]:

@@ -111,7 +111,7 @@ def _simulate(run: dict, stops: list, stop: threading.Event, *, workers, interva
               clock: str | None):
     """The simulated workers, sending batches to the web process; returns the patrol model."""
     from dashboard.commands.simulate import make_simulation
-    from streams.simulator import run as run_simulation
+    from streams.simulation.loop import run as run_simulation
 
     if clock is None and not _on_shift_now(run["settings"]):
         clock = "09:00"

@@ -34,7 +34,7 @@ def simulate(
                                         threads=threads, stop=stop)
     except ValueError as exc:
         raise fail(str(exc)) from exc
-    from streams.simulator import run
+    from streams.simulation.loop import run
 
     typer.echo(f"Simulating {model.n} workers → {url} ({protocol}, every {interval_s:g}s, ×{speedup:g}); Ctrl-C stops")
     thread = threading.Thread(target=run, args=(model, sender, stop),
@@ -50,7 +50,8 @@ def simulate(
 
 def make_simulation(district, *, url, workers, interval_s, speedup, protocol, seed, clock, ingest_key, threads, stop):
     """(the patrol model, the HTTP sender) of a simulation of ``district``'s roster (or its first ``workers``)."""
-    from streams.simulator import HttpSender, PatrolModel, SimSettings, local_sim_start
+    from streams.simulation.model import PatrolModel, SimSettings, local_sim_start
+    from streams.simulation.sender import HttpSender
 
     roster = district.workers
     if workers is not None:

@@ -1,9 +1,12 @@
 """Helpers shared by stages and the status sweep (stages import nothing of each other; they import this).
 
 ``{p}:live[worker_id]`` holds :func:`live_entry`: the contract's live fields (``ts`` first for the CAS script of
-:mod:`streams.stages.live`) plus private ones: ``_os`` (outside own grid since, unix s), ``_ss`` (still since),
-``_oa`` (outside alert raised).  ``seen`` is the last contact: the newest of the fix time and of any heartbeat
-that came without a fix (:mod:`streams.stages.contact`); a worker known only from heartbeats has ``ts`` null.
+:mod:`streams.stages.store`) plus private ones, which no reader passes on: ``_outside_since`` (unix s since the
+fixes left the own grid), ``_outside_alerted`` (the outside-grid alert of that excursion raised) and ``_still_since``
+(unix s since the worker stopped moving).  Entries written before issue 13 call them ``_os``, ``_oa`` and ``_ss``;
+:meth:`streams.stages.model.Ping.from_live` reads both spellings.  ``seen`` is the last contact: the newest of the
+fix time and of any heartbeat that came without a fix (:mod:`streams.stages.contact`); a worker known only from
+heartbeats has ``ts`` null.
 """
 
 from __future__ import annotations
@@ -114,9 +117,9 @@ def live_entry(ping, worker, contact: tuple[float, float | None] | None = None) 
         "acc": ping.acc,
         "hdg": ping.hdg,
         "seen": seen,
-        "_os": ping.outside_since,
-        "_ss": ping.still_since,
-        "_oa": ping.outside_alerted,
+        "_outside_since": ping.outside_since,
+        "_still_since": ping.still_since,
+        "_outside_alerted": ping.outside_alerted,
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -51,8 +51,10 @@ class Ping:
         p.moving, p.sos, p.outside = bool(entry.get("moving")), bool(entry.get("sos")), bool(entry.get("outside"))
         get = entry.get
         p.spd, p.bat, p.acc, p.hdg, p.seen = get("spd"), get("bat"), get("acc"), get("hdg"), get("seen")
-        p.outside_since, p.outside_alerted = entry.get("_os"), bool(entry.get("_oa"))
-        p.still_since, p.idle = entry.get("_ss"), bool(entry.get("idle"))
+        p.idle = bool(get("idle"))
+        # The private fields (see streams.stages._util); entries written before issue 13 call them _os, _oa, _ss.
+        p.outside_since, p.outside_alerted = get("_outside_since", get("_os")), bool(get("_outside_alerted", get("_oa")))
+        p.still_since = get("_still_since", get("_ss"))
         p.alive = False  # never processed again
         return p
 
@@ -115,9 +117,3 @@ class Batch:
         local = datetime.fromtimestamp(ts, self._tz).time()
         start, end = self.settings.shift_start, self.settings.shift_end
         return start <= local < end if start <= end else (local >= start or local < end)
-
-
-def day_bounds(day: str, tz: str) -> tuple[float, float]:
-    """Unix times of the start and end of a local day."""
-    start = datetime.fromisoformat(day).replace(tzinfo=ZoneInfo(tz))
-    return start.timestamp(), (start + timedelta(days=1)).timestamp()

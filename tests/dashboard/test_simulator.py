@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import shapely
 
-from streams.simulator import HttpSender, PatrolModel, SimSettings, local_sim_start
+from streams.simulation.model import PatrolModel, SimSettings, local_sim_start
+from streams.simulation.sender import HttpSender
 
 T0 = 1_714_521_600.0  # 2024-05-01 08:00 Asia/Shanghai
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from streams.simulator import WALK, PatrolModel, SimSettings
+from streams.simulation.model import WALK, PatrolModel, SimSettings
 from streams.stays import detect_stays
 
 T0 = 1_714_521_600.0  # 2024-05-01 08:00 Asia/Shanghai

@@ -7,13 +7,13 @@ free 127.0.0.1 port, and stops it by its pid.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 import uuid
 
 import redis
 
+from dashboard.serving import free_port
 from streams.settings import StreamSettings
 
 SHARED_URL = "redis://127.0.0.1:6379/0"
@@ -35,12 +35,6 @@ def delete_prefix(client: redis.Redis, prefix: str) -> None:
     keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
     for i in range(0, len(keys), 500):
         client.delete(*keys[i : i + 500])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LocalRedis:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from geo.locate import GridLocator
 from streams.stages import BatchStage, PingStage
+from streams.stages._util import live_entry
 from streams.stages.alerts import RaiseAlerts
 from streams.stages.locate import LocateGrid
+from streams.stages.model import Ping
 from streams.stages.motion import DetectMotion, LinkPrevious
 from streams.stages.push import PushChanges
 from streams.stages.status import UpdateStatus, status_of
@@ -99,8 +102,8 @@ def _motion(pings, roster, state, idle_after_s=1800):
 
 
 def test_idle_after_being_still_long_enough(roster):
-    """Still since the stored fix's ``_ss``: idle once that is ``idle_after_s`` ago, not a second earlier."""
-    still = {W: stored(W, ts=T0, moving=False, _ss=T0 - 1790)}
+    """Still since the stored fix's ``_still_since``: idle once that is ``idle_after_s`` ago, not a second earlier."""
+    still = {W: stored(W, ts=T0, moving=False, _still_since=T0 - 1790)}
     early, late = ping(W, ts=T0 + 5, spd=0.0), ping(W, ts=T0 + 10, spd=0.0)
     _motion([early, late], roster, still)
     assert (early.still_since, late.still_since) == (T0 - 1790, T0 - 1790)
@@ -108,7 +111,7 @@ def test_idle_after_being_still_long_enough(roster):
 
 
 def test_moving_resets_idle_and_the_still_clock(roster):
-    idle = {W: stored(W, ts=T0, moving=False, _ss=T0 - 4000, idle=True)}
+    idle = {W: stored(W, ts=T0, moving=False, _still_since=T0 - 4000, idle=True)}
     walk, stop = ping(W, ts=T0 + 5, spd=4.0), ping(W, ts=T0 + 10, spd=0.0)
     _motion([walk, stop], roster, idle)
     assert walk.idle is False and walk.still_since is None
@@ -116,7 +119,7 @@ def test_moving_resets_idle_and_the_still_clock(roster):
 
 
 def test_a_late_fix_leaves_the_still_clock_alone_and_idle_can_be_off(roster):
-    state = {W: stored(W, ts=T0, moving=False, _ss=T0 - 4000)}
+    state = {W: stored(W, ts=T0, moving=False, _still_since=T0 - 4000)}
     late = ping(W, ts=T0 - 30, spd=0.0)
     _motion([late], roster, state)
     assert late.late and late.still_since is None and late.idle is False
@@ -150,16 +153,32 @@ def test_outside_own_grid_alert_fires_once_after_the_limit(roster):
 
 
 def test_outside_since_carries_over_from_the_stored_state(roster):
-    state = {W: stored(W, ts=T0 - 60, outside=True, _os=T0 - 700)}
+    state = {W: stored(W, ts=T0 - 60, outside=True, _outside_since=T0 - 700)}
     kinds, _ = _alerts([ping(W, outside=True)], roster, state)
     assert kinds == ["outside_grid"]
 
 
 def test_back_inside_resets_the_excursion(roster):
-    state = {W: stored(W, ts=T0 - 60, outside=True, _os=T0 - 700, _oa=True)}
+    state = {W: stored(W, ts=T0 - 60, outside=True, _outside_since=T0 - 700, _outside_alerted=True)}
     p = ping(W, outside=False)
     kinds, _ = _alerts([p], roster, state)
     assert kinds == [] and p.outside_since is None and not p.outside_alerted
+
+
+@pytest.mark.parametrize("spelling", ["current", "before-issue-13"])
+def test_private_fields_of_a_stored_entry_are_read_in_either_spelling(spelling):
+    names = ("_outside_since", "_outside_alerted", "_still_since")
+    if spelling == "before-issue-13":
+        names = ("_os", "_oa", "_ss")
+    p = stored(W, ts=T0 - 60, outside=True, **dict(zip(names, (T0 - 700, True, T0 - 300), strict=True)))
+    assert (p.outside_since, p.outside_alerted, p.still_since) == (T0 - 700, True, T0 - 300)
+
+
+
+def test_the_stored_entry_keeps_the_private_fields_for_the_next_batch():
+    fix = ping(W, outside=True, outside_since=T0 - 700, outside_alerted=True, still_since=T0 - 300)
+    back = Ping.from_live(orjson.loads(orjson.dumps(live_entry(fix, None))))
+    assert (back.outside_since, back.outside_alerted, back.still_since) == (T0 - 700, True, T0 - 300)
 
 
 def test_sos_once_and_back_online(roster):

@@ -1,4 +1,5 @@
-"""Live state and tracks: LoadState (one HMGET for the batch's workers), StoreLive, AppendTrack.
+"""What a fix leaves in Redis: the live state (LoadState reads it, one HMGET for the batch's workers; StoreLive
+writes it) and the daily tracks (AppendTrack).
 
 ``{p}:live[worker_id]`` = orjson of :func:`streams.stages._util.live_entry`.  StoreLive writes each worker's newest in-order fix with a
 Lua compare-and-set on ``ts``, so a late fix — or a slower processor holding older fixes of the same worker —
