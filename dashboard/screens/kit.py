@@ -72,7 +72,8 @@ def page_config(screen: str, files: list[str], config: dict[str, Any], lang: str
 
 
 def clock(lang: str) -> html.Div:
-    """Date, weekday and time in Asia/Shanghai, ticked by ``assets/gp-core.js``."""
+    """Date, weekday and time in the page config's time zone (Asia/Shanghai by default), ticked by
+    ``assets/gp-core.js``."""
     return html.Div(className="gp-clock", title=tr(("北京时间 (Asia/Shanghai)", "Beijing time (Asia/Shanghai)"), lang),
                     children=[html.Span("--", className="gp-date", **{"data-gp-clock": "date"}),
                               html.Span("--:--:--", className="gp-time", **{"data-gp-clock": "time"})])
