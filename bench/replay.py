@@ -142,36 +142,36 @@ def run_browser(base: str, street: str, day: str, args, blob: dict, fixes: int, 
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
         page.goto(f"{base}/street?token={ADMIN}&street={street}")
         # a supervisor loads the replay once the page has its figures (the page's own first requests are done)
-        page.wait_for_function("() => window.gpReplay && window.gpStreet && gpStreet.coverage && gpStreet.grids",
+        page.wait_for_function("() => window.GP && GP.street && GP.street.replay && GP.street.coverage && GP.street.grids",
                                timeout=120_000)
         page.wait_for_timeout(500)
-        load = f"gpReplay.load('{day}', '00:00', '23:59:59').then(s => [s.loadMs, s.decodeMs, s.bytes, s.fixes])"
+        load = f"GP.street.replay.load('{day}', '00:00', '23:59:59').then(s => [s.loadMs, s.decodeMs, s.bytes, s.fixes])"
         warm = page.evaluate(load)
         cold = [cold_s * 1000, 0.0, len(cold_body.content), warm[3]]
         r = requests.get(f"{base}/api/v1/tracks?{q}", headers={"Authorization": f"Bearer {ADMIN}"}, timeout=60)
         blob["body"] = r.content
         floor = page.evaluate("""() => { const t0 = performance.now();
             return fetch('/bench/blob').then(r => r.arrayBuffer()).then(buf => {
-              const body = gpReplay.unpack(buf);
-              body.workers.forEach(w => gpStreet.decodeWorker(w, body.origin));
+              const body = GP.street.replay.unpack(buf);
+              body.workers.forEach(w => GP.street.decodeWorker(w, body.origin));
               return performance.now() - t0; }); }""")
         seconds = args.seconds
         idle = page.evaluate(f"""() => new Promise(done => {{ let n = 0; const t0 = performance.now();
             function f() {{ n++; if (performance.now() - t0 < {seconds * 1000}) requestAnimationFrame(f);
                            else done(n / ((performance.now() - t0) / 1000)); }}
             requestAnimationFrame(f); }})""")
-        page.evaluate("gpReplay.setSpeed(600); gpReplay.seek(8 * 3600); gpReplay.stats.frames = 0")
+        page.evaluate("GP.street.replay.setSpeed(600); GP.street.replay.seek(8 * 3600); GP.street.replay.stats.frames = 0")
         t0 = page.evaluate("performance.now()")
-        page.evaluate("gpReplay.play()")
+        page.evaluate("GP.street.replay.play()")
         page.wait_for_timeout(seconds * 1000)
         frames, t1, replay_t, draw_ms = page.evaluate(
-            "[gpReplay.stats.frames, performance.now(), gpReplay.t, gpReplay.stats.drawMs]")
-        page.evaluate("gpReplay.pause()")
+            "[GP.street.replay.stats.frames, performance.now(), GP.street.replay.t, GP.street.replay.stats.drawMs]")
+        page.evaluate("GP.street.replay.pause()")
         # the same frame loop with the canvas not shown: what the page costs without our drawing being rasterised
-        page.evaluate("document.getElementById('street-canvas').style.display = 'none'; gpReplay.stats.frames = 0")
-        h0 = page.evaluate("gpReplay.play(), performance.now()")
+        page.evaluate("document.getElementById('street-canvas').style.display = 'none'; GP.street.replay.stats.frames = 0")
+        h0 = page.evaluate("GP.street.replay.play(), performance.now()")
         page.wait_for_timeout(seconds * 1000)
-        hidden_frames, h1 = page.evaluate("[gpReplay.stats.frames, performance.now()]")
+        hidden_frames, h1 = page.evaluate("[GP.street.replay.stats.frames, performance.now()]")
         browser.close()
     fps = frames / ((t1 - t0) / 1000)
     hidden = hidden_frames / ((h1 - h0) / 1000)

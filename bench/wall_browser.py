@@ -96,11 +96,11 @@ def metrics(cdp) -> dict:
 
 
 def window(page, cdp, seconds: float) -> dict:
-    u0 = page.evaluate("gpWall.stats.updates")
+    u0 = page.evaluate("GP.wall.stats.updates")
     m0, t0 = metrics(cdp), time.monotonic()
     time.sleep(seconds)
     m1, t1 = metrics(cdp), time.monotonic()
-    updates = page.evaluate("gpWall.stats.updates") - u0
+    updates = page.evaluate("GP.wall.stats.updates") - u0
     script = (m1["ScriptDuration"] - m0["ScriptDuration"]) * 1000
     task = (m1["TaskDuration"] - m0["TaskDuration"]) * 1000
     return {"updates": updates, "script_ms": script, "busy": task / ((t1 - t0) * 1000),
@@ -147,10 +147,10 @@ def run_load(n: int, args, district, redis_url: str) -> None:
             cdp.send("Performance.enable")
             t0 = time.monotonic()
             page.goto(f"{web.url}/?token={ADMIN}")
-            page.wait_for_function(f"() => window.gpWall && gpWall.debug().workers === {n} && gpWall.stats.draws > 0",
+            page.wait_for_function(f"() => window.GP && GP.wall && GP.wall.debug && GP.wall.debug().workers === {n} && GP.wall.stats.draws > 0",
                                    timeout=120_000)
             ready_s = time.monotonic() - t0
-            at = page.evaluate("gpWall.stats.at")
+            at = page.evaluate("GP.wall.stats.at")
             nav = page.evaluate("performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd")
             time.sleep(2)
             idle = [window(page, cdp, args.window_s) for _ in range(args.windows)]

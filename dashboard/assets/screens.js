@@ -1,6 +1,9 @@
 /* The screen loader: loads a screen's own JS and CSS (listed in its page config) only while that screen is shown.
  * A screen's root carries data-gp-screen and data-gp-assets; when it leaves the page its styles are removed and a
- * "gp:screen-leave" event (detail: screen name) lets its code stop its sockets and timers. */
+ * "gp:screen-leave" event (detail: screen name) lets its code stop its sockets and timers.
+ * Order: gp-core.js (window.GP) runs before this file (Dash loads assets/ in name order); a screen's files register
+ * themselves with GP.define and each runs once the modules it names are there, whatever order the files arrive in.
+ * The page config's language and time zone are applied before any of the screen's code runs. */
 (function () {
   "use strict";
   var loaded = {};   // url → true (scripts run once per page load)
@@ -12,8 +15,9 @@
     leave();
     current = screen;
     document.documentElement.setAttribute("data-gp-screen", screen);
-    var cfg = window.gpCore && window.gpCore.config(screen);
+    var core = window.GP.core, cfg = core.config(screen);
     if (cfg && cfg.lang) document.documentElement.lang = cfg.lang;
+    if (cfg) core.setZone(cfg.timezone);
     JSON.parse(node.getAttribute("data-gp-assets") || "[]").forEach(function (a) {
       if (a.kind === "style") {
         var link = document.createElement("link");

@@ -60,8 +60,10 @@ def info(definition: str, **attrs) -> html.Span:
 
 def page_config(screen: str, files: list[str], config: dict[str, Any], lang: str) -> html.Div:
     """The hidden element the loader and the screen's browser code read: which files to load, and the config
-    (with the push contract, so the browser never keeps a copy of namespace, events or row fields)."""
-    payload = {"screen": screen, "lang": lang, "contract": browser_contract(), **config}
+    (with the push contract, so the browser never keeps a copy of namespace, events or row fields, and the time zone
+    the browser shows times in)."""
+    timezone = web_context().settings.timezone if has_request_context() else "Asia/Shanghai"
+    payload = {"screen": screen, "lang": lang, "timezone": timezone, "contract": browser_contract(), **config}
     return html.Div(id=f"{screen}-config", hidden=True, className="gp-screen-config", **{
         "data-gp-screen": screen,
         "data-gp-assets": json.dumps(asset_urls(screen, files)),
@@ -70,7 +72,8 @@ def page_config(screen: str, files: list[str], config: dict[str, Any], lang: str
 
 
 def clock(lang: str) -> html.Div:
-    """Date, weekday and time in Asia/Shanghai, ticked by ``assets/gp-core.js``."""
+    """Date, weekday and time in the page config's time zone (Asia/Shanghai by default), ticked by
+    ``assets/gp-core.js``."""
     return html.Div(className="gp-clock", title=tr(("北京时间 (Asia/Shanghai)", "Beijing time (Asia/Shanghai)"), lang),
                     children=[html.Span("--", className="gp-date", **{"data-gp-clock": "date"}),
                               html.Span("--:--:--", className="gp-time", **{"data-gp-clock": "time"})])

@@ -93,7 +93,7 @@ def page():
 
 def _open(page, web, token, extra=""):
     page.goto(f"{web.url}/street?token={token}{extra}")
-    page.wait_for_function("() => window.gpStreet && document.querySelectorAll('#street-workers tbody tr').length > 0",
+    page.wait_for_function("() => window.GP && GP.street && GP.street.workers && document.querySelectorAll('#street-workers tbody tr').length > 0",
                            timeout=30_000)
 
 
@@ -109,10 +109,10 @@ def test_table_track_replay_and_ack(seeded, page):
     rows = page.eval_on_selector_all("#street-workers tbody tr", "rs => rs.map(r => r.getAttribute('data-worker'))")
     assert sorted(rows) == sorted(tracks)
     # visit figures arrive from /api/v1/patrol: somebody has visit hours, and the KPI counts grids visited
-    page.wait_for_function("() => [...gpStreet.figures.values()].some(f => f.visit_minutes_home > 0)", timeout=30_000)
+    page.wait_for_function("() => [...GP.street.figures.values()].some(f => f.visit_minutes_home > 0)", timeout=30_000)
     page.wait_for_function("() => document.getElementById('street-k-grids').textContent.startsWith('20 /')",
                            timeout=10_000)
-    page.wait_for_function("() => [...gpStreet.workers.values()].filter(w => w.status === 'online').length === "
+    page.wait_for_function("() => [...GP.street.workers.values()].filter(w => w.status === 'online').length === "
                            f"{len(tracks)}", timeout=15_000)
 
     # sorting: by visit hours, descending on the second click
@@ -127,10 +127,10 @@ def test_table_track_replay_and_ack(seeded, page):
     # a worker's track with its stays
     wid = rows[0]
     page.click(f"#street-workers tr[data-worker='{wid}']")
-    page.wait_for_function("() => gpStreet.track && gpStreet.track.t.length > 100", timeout=15_000)
-    n = page.evaluate("gpStreet.track.t.length")
+    page.wait_for_function("() => GP.street.track && GP.street.track.t.length > 100", timeout=15_000)
+    n = page.evaluate("GP.street.track.t.length")
     assert n == len(tracks[wid]) + 1  # the simulated morning and the live fix of now
-    assert page.evaluate("gpStreet.track.stays.length") >= 1
+    assert page.evaluate("GP.street.track.stays.length") >= 1
     assert page.is_visible("#street-track-info")
     assert page.get_attribute(f"#street-workers tr[data-worker='{wid}']", "class").endswith("gp-wrow--sel")
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -140,25 +140,25 @@ def test_table_track_replay_and_ack(seeded, page):
     page.fill("#replay-from", "08:00")
     page.fill("#replay-to", "12:00")
     page.click("#replay-load")
-    page.wait_for_function("() => gpReplay.active && gpReplay.stats.fixes > 0", timeout=20_000)
+    page.wait_for_function("() => GP.street.replay.active && GP.street.replay.stats.fixes > 0", timeout=20_000)
     morning = sum(len(a) for a in tracks.values())
-    assert morning <= page.evaluate("gpReplay.stats.fixes") <= morning + len(tracks)  # + the live fixes if before noon
+    assert morning <= page.evaluate("GP.street.replay.stats.fixes") <= morning + len(tracks)  # + the live fixes if before noon
     page.select_option("#replay-speed", "600")
-    assert page.evaluate("gpReplay.speed") == 600
+    assert page.evaluate("GP.street.replay.speed") == 600
     page.click("#replay-play")
-    page.wait_for_function("() => gpReplay.t > 300", timeout=10_000)
+    page.wait_for_function("() => GP.street.replay.t > 300", timeout=10_000)
     page.click("#replay-play")  # pause
-    t_paused = page.evaluate("gpReplay.t")
+    t_paused = page.evaluate("GP.street.replay.t")
     page.wait_for_timeout(300)
-    assert page.evaluate("gpReplay.t") == t_paused and not page.evaluate("gpReplay.playing")
+    assert page.evaluate("GP.street.replay.t") == t_paused and not page.evaluate("GP.street.replay.playing")
     page.eval_on_selector("#replay-slider", "el => { el.value = '500'; el.dispatchEvent(new Event('input')); }")
-    assert page.evaluate("gpReplay.t") == pytest.approx(page.evaluate("gpReplay.span") / 2, rel=0.01)
+    assert page.evaluate("GP.street.replay.t") == pytest.approx(page.evaluate("GP.street.replay.span") / 2, rel=0.01)
     assert page.inner_text("#replay-time").startswith("10:0")
     page.select_option("#replay-follow", wid)
-    assert page.evaluate("gpReplay.follow") == wid
-    frames = page.evaluate("gpReplay.stats.frames")
+    assert page.evaluate("GP.street.replay.follow") == wid
+    frames = page.evaluate("GP.street.replay.stats.frames")
     page.click("#replay-play")
-    page.wait_for_function(f"() => gpReplay.stats.frames > {frames + 10}", timeout=10_000)
+    page.wait_for_function(f"() => GP.street.replay.stats.frames > {frames + 10}", timeout=10_000)
     page.screenshot(path=str(SHOTS / "street_replay.png"))
     page.click("#replay-close")
 
@@ -181,7 +181,7 @@ def test_english_page_has_no_chinese_labels(seeded, page):
     import re
 
     # street names are data and may stay Chinese, and the switch back names its language in it; labels must not
-    street_name = page.evaluate("gpStreet.cfg.street_name")
+    street_name = page.evaluate("GP.street.cfg.street_name")
     assert not re.search(r"[\u4e00-\u9fff]", text.replace(street_name, "").replace(page.inner_text(".gp-lang"), ""))
 
 
@@ -204,7 +204,7 @@ def test_scope_other_street_is_refused_everywhere(seeded, page):
     assert own["street"] == "120110001" and all(w["home"].startswith("120110001") for w in own["workers"])
     # the admin picks any street
     _open(page, web, ADMIN, f"&street={STREET}")
-    assert page.evaluate("gpStreet.cfg.street") == STREET
+    assert page.evaluate("GP.street.cfg.street") == STREET
 
 
 def test_street_token_socket_is_kept_to_its_street(seeded):

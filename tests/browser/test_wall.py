@@ -83,9 +83,9 @@ def open_wall(browser, url, size=(1920, 1080)):
     page.errors = errors
     page.goto(url)
     try:
-        page.wait_for_function("() => window.gpWall && window.gpWall.debug().socket", timeout=60_000)
+        page.wait_for_function("() => window.GP && GP.wall && GP.wall.debug && GP.wall.debug().socket", timeout=60_000)
     except Exception as exc:
-        state = page.evaluate("() => ({cfg: !!document.getElementById('wall-config'), wall: !!window.gpWall, "
+        state = page.evaluate("() => ({cfg: !!document.getElementById('wall-config'), wall: !!(window.GP && GP.wall && GP.wall.debug), "
                               "io: !!window.io, plot: !!document.querySelector('#wall-map-graph .js-plotly-plot'), "
                               "conn: (document.getElementById('wall-conn') || {}).textContent})")
         raise AssertionError(f"the wall did not connect: {state}, errors {errors}") from exc
@@ -135,20 +135,20 @@ def test_the_wall_shows_live_dots_tickets_and_panels(stack, browser, box_distric
     where = everyone_at_home(stack, box_district)
     page = open_wall(browser, f"{stack.url}/?token={ADMIN}", size)
     n = len(box_district.workers)
-    page.wait_for_function(f"() => Object.keys(gpWall.debug().dots).length === {n}", timeout=20_000)
+    page.wait_for_function(f"() => Object.keys(GP.wall.debug().dots).length === {n}", timeout=20_000)
     w1 = box_district.workers["worker_id"].iloc[0]
-    assert page.evaluate(f"gpWall.debug().dots['{w1}']")[:2] == pytest.approx(list(where[w1]), abs=1e-6)
+    assert page.evaluate(f"GP.wall.debug().dots['{w1}']")[:2] == pytest.approx(list(where[w1]), abs=1e-6)
     wait_text(page, "wall-n-online", str(n))
     assert "token" not in page.url  # kept in sessionStorage and an HttpOnly cookie, not the address bar
 
     # a ticket reported through the API reaches the heat and the feed, pushed (not polled)
-    events_before = page.evaluate("gpWall.stats.ticketEvents")
+    events_before = page.evaluate("GP.wall.stats.ticketEvents")
     t = report(stack, ADMIN, WEST)
     t0 = time.monotonic()
-    page.wait_for_function(f"() => gpWall.debug().tickets.some(x => x.id === {t['id']})", timeout=15_000)
-    page.wait_for_function(f"() => gpWall.debug().feed.some(s => s.includes('{t['number'][-6:]}'))", timeout=5_000)
+    page.wait_for_function(f"() => GP.wall.debug().tickets.some(x => x.id === {t['id']})", timeout=15_000)
+    page.wait_for_function(f"() => GP.wall.debug().feed.some(s => s.includes('{t['number'][-6:]}'))", timeout=5_000)
     arrived_s = time.monotonic() - t0
-    assert page.evaluate("gpWall.stats.ticketEvents") > events_before
+    assert page.evaluate("GP.wall.stats.ticketEvents") > events_before
     print(f"ticket → heat and feed in {arrived_s:.2f} s")
 
     # panels: the same numbers as /api/v1/metrics for today
@@ -182,7 +182,7 @@ def test_closing_a_ticket_moves_the_closed_count(stack, browser):
     assert api_today(stack)["closed"] == closed_before + 1
     wait_text(page, "wall-today-closed", f"{closed_before + 1:,}")
     # and the closed ticket leaves the heat
-    page.wait_for_function(f"() => !gpWall.debug().tickets.some(x => x.id === {t['id']})", timeout=10_000)
+    page.wait_for_function(f"() => !GP.wall.debug().tickets.some(x => x.id === {t['id']})", timeout=10_000)
 
 
 def test_english_leaves_no_chinese_label(stack, browser, box_district):
@@ -191,7 +191,7 @@ def test_english_leaves_no_chinese_label(stack, browser, box_district):
     page = open_wall(browser, f"{stack.url}/?token={ADMIN}&lang=en")
     page.wait_for_function("() => document.getElementById('wall-today-received').textContent !== '—'",
                            timeout=20_000)
-    page.wait_for_function("() => gpWall.debug().feed.length > 0", timeout=15_000)
+    page.wait_for_function("() => GP.wall.debug().feed.length > 0", timeout=15_000)
     data = {box_district.name, box_district.city, "中文", *box_district.grids["street_name"],
             *box_district.workers["name"]}
     text = page.inner_text("body")
@@ -205,14 +205,14 @@ def test_a_street_token_sees_only_its_street(stack, browser, box_district):
     everyone_at_home(stack, box_district)
     page = open_wall(browser, f"{stack.url}/?token={STREET1}")
     own = set(box_district.workers.loc[box_district.grids["street_code"].values == "120110001", "worker_id"])
-    page.wait_for_function(f"() => Object.keys(gpWall.debug().dots).length === {len(own)}", timeout=20_000)
-    assert set(page.evaluate("Object.keys(gpWall.debug().dots)")) == own
+    page.wait_for_function(f"() => Object.keys(GP.wall.debug().dots).length === {len(own)}", timeout=20_000)
+    assert set(page.evaluate("Object.keys(GP.wall.debug().dots)")) == own
     assert page.evaluate("document.querySelectorAll('#wall-streets tr[data-street]').length") == 1
     theirs = report(stack, ADMIN, EAST)
     mine = report(stack, ADMIN, WEST)
-    page.wait_for_function(f"() => gpWall.debug().tickets.some(x => x.id === {mine['id']})", timeout=15_000)
-    assert not page.evaluate(f"gpWall.debug().tickets.some(x => x.id === {theirs['id']})")
-    assert not any(theirs["number"][-6:] in s for s in page.evaluate("gpWall.debug().feed"))
+    page.wait_for_function(f"() => GP.wall.debug().tickets.some(x => x.id === {mine['id']})", timeout=15_000)
+    assert not page.evaluate(f"GP.wall.debug().tickets.some(x => x.id === {theirs['id']})")
+    assert not any(theirs["number"][-6:] in s for s in page.evaluate("GP.wall.debug().feed"))
     row = api_today(stack, street="120110001")
     assert row["key"] == "120110001" and row["received"] == 1
     wait_text(page, "wall-today-received", "1")
@@ -232,7 +232,7 @@ def test_browser_gcj02_matches_python(stack, browser):
 
     page = open_wall(browser, f"{stack.url}/?token={ADMIN}")
     for lon, lat in [(117.30, 39.10), (117.45, 39.02), (121.47, 31.23)]:
-        got = page.evaluate(f"gpCore.wgs84ToGcj02({lon}, {lat})")
+        got = page.evaluate(f"GP.core.wgs84ToGcj02({lon}, {lat})")
         want = wgs84_to_gcj02(lon, lat)
         assert got == pytest.approx([float(want[0]), float(want[1])], abs=1e-9)
 
@@ -243,16 +243,16 @@ def test_an_alert_acknowledged_on_a_street_screen_leaves_the_walls_unread_count(
     w = box_district.workers.iloc[0]
     grid = box_district.grids.set_index("code").loc[w.home_grid, "geometry"].representative_point()
     post_pings(stack, [{"device_id": w.device_id, "lon": grid.x, "lat": grid.y, "ts": time.time(), "sos": True}])
-    page.wait_for_function("() => gpWall.debug().unread >= 1", timeout=15_000)
-    before = page.evaluate("gpWall.debug().unread")
+    page.wait_for_function("() => GP.wall.debug().unread >= 1", timeout=15_000)
+    before = page.evaluate("GP.wall.debug().unread")
     auth = {"Authorization": f"Bearer {ADMIN}"}
     alerts = requests.get(f"{stack.url}/api/v1/alerts", headers=auth, timeout=10).json()["alerts"]
     sos = [a["id"] for a in alerts if a["kind"] == "sos" and a["w"] == w.worker_id]
     assert sos
     r = requests.post(f"{stack.url}/api/v1/alerts/ack", json={"ids": sos}, headers=auth, timeout=10)
     assert r.status_code == 200, r.text
-    page.wait_for_function(f"() => gpWall.debug().unread === {before - len(sos)}", timeout=10_000)
+    page.wait_for_function(f"() => GP.wall.debug().unread === {before - len(sos)}", timeout=10_000)
     assert page.evaluate(f"document.querySelector('li[data-alert-id=\"{sos[0]}\"]').classList.contains('gp-ev--acked')")
     # a wall opened afterwards starts with the acknowledgement too
     again = open_wall(browser, f"{stack.url}/?token={ADMIN}")
-    again.wait_for_function(f"() => gpWall.debug().acked.includes('{sos[0]}')", timeout=10_000)
+    again.wait_for_function(f"() => GP.wall.debug().acked.includes('{sos[0]}')", timeout=10_000)

@@ -67,10 +67,12 @@ def register(app) -> None:
         return ticket_view(int(trigger["id"]), search)
 
     app.clientside_callback(
-        """function (n) { if (window.gpManage && n) window.gpManage.copyLink(); return window.dash_clientside.no_update; }""",
+        """function (n) { if (window.GP && n) GP.when("manage", function (m) { m.copyLink(); });
+                          return window.dash_clientside.no_update; }""",
         Output("manage-copy", "title"), Input("manage-copy", "n_clicks"), prevent_initial_call=True)
     app.clientside_callback(
-        """function (children) { if (window.gpManage) window.gpManage.loadPhotos(); return window.dash_clientside.no_update; }""",
+        """function (children) { if (window.GP) GP.when("manage", function (m) { m.loadPhotos(); });
+                                 return window.dash_clientside.no_update; }""",
         Output("manage-detail", "title"), Input("manage-detail", "children"), prevent_initial_call=True)
 
 

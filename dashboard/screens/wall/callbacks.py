@@ -18,10 +18,9 @@ PERIOD_IDS = ("today", "month")
 FIG_KEYS = [k for k, _ in L.CASE_FIGURES]
 RATE_KEYS = [k for k, _ in L.RATES]
 
-# A store's data → the browser code (which may still be loading: then it is kept until the code asks for it).
+# A store's data → the browser code (which may still be loading: GP.when hands it over once it is there).
 _BRIDGE = """function (data) {
-  var w = window.gpWall;
-  if (w && w.onStore) { w.onStore("%s", data); } else { (window.gpWallPending = window.gpWallPending || {})["%s"] = data; }
+  if (window.GP) window.GP.when("wall", function (w) { w.onStore("%s", data); });
 }"""
 
 
@@ -72,9 +71,9 @@ def register(app) -> None:
             return no_update
 
     for store in ("open", "patrol"):
-        app.clientside_callback(_BRIDGE % (store, store), Input(f"wall-{store}", "data"))
+        app.clientside_callback(_BRIDGE % store, Input(f"wall-{store}", "data"))
     app.clientside_callback(
-        """function (n) { if (window.gpWall && window.gpWall.toggleHeat) window.gpWall.toggleHeat(n); }""",
+        """function (n) { if (window.GP) window.GP.when("wall", function (w) { w.toggleHeat(n); }); }""",
         Input("wall-heat-toggle", "n_clicks"), prevent_initial_call=True)
 
 

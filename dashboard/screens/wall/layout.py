@@ -18,7 +18,7 @@ from dashboard.screens.wall.figures import empty_trend, wall_map_figure
 from tickets.board import OVERDUE_DEFINITION
 
 log = logging.getLogger(__name__)
-FILES = ["wall.css", "heat.js", "overlay.js", "wall.js"]
+FILES = ["wall.css", "heat.js", "overlay.js", "workers.js", "draw.js", "feed.js", "hover.js", "wall.js"]
 
 
 def layout(lang: str | None = None, street: str | None = None, **_query):

@@ -1,18 +1,17 @@
-/* The drill-down's browser code: photos of an opened ticket (fetched with the page's token: the photo API wants
- * a bearer header), "copy link", and a language switch that keeps the selection. Charts and tables are drawn by
- * Dash; the URL is kept by the screen's dcc.Location. */
-(function () {
+/* The drill-down's browser code: photos of an opened ticket (fetched by GP.core.fetch with the page's token: the
+ * photo API wants a bearer header), "copy link", and a language switch that keeps the selection. Charts and tables
+ * are drawn by Dash; the URL is kept by the screen's dcc.Location. GP.manage = {loadPhotos, copyLink}. */
+GP.define("manage", ["core"], function (GP) {
   "use strict";
-  var core = window.gpCore;
+  var core = GP.core;
   var urls = {};  // photo API path → object URL (a ticket opened twice is not fetched twice)
 
   function loadPhotos() {
-    var token = core.token();
     document.querySelectorAll("#manage-detail img[data-photo]").forEach(function (img) {
       var path = img.getAttribute("data-photo");
       if (img.src) return;
       if (urls[path]) { img.src = urls[path]; return; }
-      fetch(path, { headers: token ? { Authorization: "Bearer " + token } : {} })
+      core.fetch(path)
         .then(function (r) { if (!r.ok) throw new Error(r.status); return r.blob(); })
         .then(function (b) { urls[path] = URL.createObjectURL(b); img.src = urls[path]; })
         .catch(function () { img.classList.add("mg-photo--missing"); });
@@ -42,5 +41,5 @@
   });
 
   core.token();  // takes ?token= into sessionStorage and out of the address bar (the cookie serves Dash)
-  window.gpManage = { loadPhotos: loadPhotos, copyLink: copyLink };
-})();
+  return { loadPhotos: loadPhotos, copyLink: copyLink };
+});

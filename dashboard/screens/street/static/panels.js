@@ -1,10 +1,13 @@
 /* The street screen's side panels: coverage over a period (with its export links) and the street's alerts with
- * acknowledgement.  window.gpStreetPanels(S, core, api, q) → {loadCoverage, loadAlerts, onAlerts, onAck, ack};
- * street.js owns the state (S) and calls these.  An alert's id is the contract's: kind:w:ts.toFixed(3).
+ * acknowledgement.  GP.street.panels.create(S) → {loadCoverage, loadAlerts, onAlerts, onAck, ack};
+ * street.js owns the state (S) and calls these.  An alert's id is the contract's (GP.core.alertId).
  */
-(function () {
+GP.define("street.panels", ["core"], function (GP) {
   "use strict";
-  window.gpStreetPanels = function (S, core, api, q) {
+  var core = GP.core, api = core.fetchJson;
+  function q(params) { return new URLSearchParams(params).toString(); }
+
+  function create(S) {
     var cfg = S.cfg, L = cfg.labels;
 
     // -- coverage over a period -------------------------------------------------------------------------------------
@@ -45,7 +48,6 @@
     }
 
     // -- alerts -----------------------------------------------------------------------------------------------------
-    function alertId(a) { return a.kind + ":" + a.w + ":" + Number(a.ts).toFixed(3); }
     function loadAlerts() {
       return api("/api/v1/alerts?" + q({ street: cfg.street, date: cfg.today })).then(function (body) {
         S.alerts = body.alerts; renderAlerts(); S.tableChanged();
@@ -54,7 +56,7 @@
     function onAlerts(list) {
       (Array.isArray(list) ? list : [list]).forEach(function (a) {
         if (a.street && a.street !== cfg.street) return;
-        a.id = alertId(a); a.ack = null;
+        a.id = core.alertId(a); a.ack = null;
         if (!S.alerts.some(function (x) { return x.id === a.id; })) S.alerts.unshift(a);
       });
       S.alerts = S.alerts.slice(0, 500);
@@ -96,5 +98,7 @@
     }
 
     return { loadCoverage: loadCoverage, loadAlerts: loadAlerts, onAlerts: onAlerts, onAck: onAck, ack: ack };
-  };
-})();
+  }
+
+  return { create: create };
+});

@@ -4,26 +4,27 @@
  * decoded once into typed arrays of Web Mercator world coordinates, so a frame only scales and translates.
  * Per frame and worker: advance a cursor to the replay time, interpolate the dot, stroke the trail of the last
  * TRAIL_S seconds in ALPHAS.length buckets of fading alpha, and draw the stays that have begun (a growing ring
- * while one lasts).  window.gpReplay.stats counts frames for the bench.
+ * while one lasts).  GP.street.replay.stats counts frames for the bench; street.js calls init(S) with its state.
  */
-(function () {
+GP.define("street.replay", ["core"], function (GP) {
   "use strict";
+  var core = GP.core;
   var TRAIL_S = 600;             // fading trail: the last 10 minutes of replay time
   var MIN_PX = 2.5;              // trail vertices closer than this on screen are skipped
   var GAP_S = 300;               // a silence longer than this hides the dot and breaks the trail
   var ALPHAS = [0.15, 0.3, 0.55, 0.9];
   var TRAIL_STYLES = ALPHAS.map(function (a) { return "rgba(255, 110, 90, " + a + ")"; });
-  var R = window.gpReplay = {
+  var R = {
     skip: {}, // layers left out (bench experiments): {stays, trails}
     active: false, playing: false, speed: 60, t: 0, span: 0, origin: 0, workers: [], follow: "",
     stats: { frames: 0, drawMs: 0, loadMs: null, decodeMs: null, bytes: 0, fixes: 0 }
   };
-  var S, core, canvas, ctx2d, last = 0, dirty = false, raf = 0;
+  var S, canvas, ctx2d, last = 0, dirty = false, raf = 0;
 
   function el(id) { return document.getElementById(id); }
 
   R.init = function (street) {
-    S = street; core = window.gpCore;
+    S = street;
     canvas = el("street-canvas"); ctx2d = canvas.getContext("2d");
     makeControls(S.cfg);
     el("replay-load").addEventListener("click", function () {
@@ -46,7 +47,7 @@
     el("replay-status").textContent = L.loading;
     var qs = new URLSearchParams({ street: S.cfg.street, date: date, from: from || "00:00", to: to || "23:59",
                                    format: "bin" });
-    return fetch("/api/v1/tracks?" + qs, { headers: authHeaders(), credentials: "same-origin" })
+    return core.fetch("/api/v1/tracks?" + qs)
       .then(function (r) {
         if (!r.ok) return r.json().then(function (e) { throw e; });
         return r.arrayBuffer();
@@ -106,8 +107,6 @@
   }
 
   R.unpack = unpack;
-
-  function authHeaders() { var t = core.token(); return t ? { Authorization: "Bearer " + t } : {}; }
 
   function fillFollow() {
     var sel = el("replay-follow"), keep = sel.firstElementChild;
@@ -271,10 +270,10 @@
   // Recentre on the followed worker when the dot leaves the middle 60 % of the map (not every frame).
   function keepInView(f, v) {
     if (f[0] > v.w * 0.2 && f[0] < v.w * 0.8 && f[1] > v.h * 0.2 && f[1] < v.h * 0.8) return;
-    var fl = document.querySelector("#street-map .js-plotly-plot");
-    var m = fl && fl._fullLayout && fl._fullLayout.map && fl._fullLayout.map._subplot && fl._fullLayout.map._subplot.map;
-    if (!m) return;
-    var lon = f[3] * 360 - 180, lat = Math.atan(Math.sinh(Math.PI * (1 - 2 * f[4]))) * 180 / Math.PI;
-    m.jumpTo({ center: [lon, lat] });
+    var pm = core.plotMap(document.querySelector("#street-map .js-plotly-plot"));
+    if (!pm || !pm.map) return;
+    pm.map.jumpTo({ center: core.unmerc(f[3], f[4]) });
   }
-})();
+
+  return R;
+});

@@ -1,15 +1,16 @@
 /* The street screen: live dots on a canvas over the Plotly map, the worker table, a worker's track with its stays,
- * coverage over a period, the street's alerts with acknowledgement.  Replay lives in replay.js (window.gpReplay).
+ * coverage over a period, the street's alerts with acknowledgement.  Replay lives in replay.js (GP.street.replay),
+ * the side panels in panels.js (GP.street.panels); GP.street is the state S below.
  *
- * Data: the page config (gpCore.config("street")), the street APIs (/api/v1/patrol, /tracks, /coverage, /alerts)
+ * Data: the page config (GP.core.config("street")), the street APIs (/api/v1/patrol, /tracks, /coverage, /alerts)
  * and the street's Socket.IO room (snapshot, positions, alerts, visits, ack: names from cfg.contract).
  * No Plotly restyle per push: positions only mark the canvas dirty; one draw per animation frame at most.
  */
-(function () {
+GP.define("street", ["core", "street.panels", "street.replay"], function (GP) {
   "use strict";
-  var core = window.gpCore;
+  var core = GP.core, api = core.fetchJson, R = GP.street.replay;
   var COLORS = { online: "#ff3b30", stale: "#ffb020", offline: "#5d6b80", sos: "#ff2bd6" };
-  var S = window.gpStreet = {
+  var S = {
     workers: new Map(),   // id → live row (snapshot fields) + {name, home}
     figures: new Map(),   // id → today's patrol/visit figures (/api/v1/patrol rows, then ``visits`` pushes)
     alerts: [],           // newest first: {id, kind, w, name, grid, ts, message, ack}
@@ -18,40 +19,15 @@
   };
   var cfg, L, canvas, ctx2d, gd, dirty = false, tableDirty = true;
 
-  // -- projection: Web Mercator world coordinates (0..1) and the map's current view -------------------------------
-  function mercX(lon) { return (lon + 180) / 360; }
-  function mercY(lat) { var s = Math.sin(lat * Math.PI / 180); return 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI); }
+  // -- projection: Web Mercator world coordinates (0..1) and the map's current view (GP.core) ----------------------
   function project(lon, lat) {
     if (cfg.gcj02) { var p = core.wgs84ToGcj02(lon, lat); lon = p[0]; lat = p[1]; }
-    return [mercX(lon), mercY(lat)];
+    return [core.mercX(lon), core.mercY(lat)];
   }
-  function mapInstance() {
-    var fl = gd && gd._fullLayout && gd._fullLayout.map;
-    return fl && fl._subplot && fl._subplot.map;
-  }
-  // {cx, cy, scale, w, h}: pixel = (world - c) * scale + size / 2
-  function currentView() {
-    var m = mapInstance(), c, z;
-    if (m && m.getCenter) { c = m.getCenter(); z = m.getZoom(); c = { lon: c.lng, lat: c.lat }; }
-    else if (gd && gd._fullLayout && gd._fullLayout.map) { c = gd._fullLayout.map.center; z = gd._fullLayout.map.zoom; }
-    if (!c) return null;
-    return { cx: mercX(c.lon), cy: mercY(c.lat), scale: 512 * Math.pow(2, z), w: canvas.clientWidth, h: canvas.clientHeight };
-  }
+  // {cx, cy, scale, w, h, …}: pixel = (world - c) * scale + size / 2
+  function currentView() { return core.mapView(core.plotMap(gd), canvas.clientWidth, canvas.clientHeight); }
   S.project = project;
   S.currentView = currentView;
-
-  function api(path, opts) {
-    opts = opts || {};
-    var headers = opts.headers || {};
-    var tok = core.token();
-    if (tok) headers.Authorization = "Bearer " + tok;
-    opts.headers = headers;
-    opts.credentials = "same-origin";
-    return fetch(path, opts).then(function (r) {
-      return r.json().then(function (body) { if (!r.ok) throw body; return body; });
-    });
-  }
-  S.api = api;
 
   function q(params) {
     var p = new URLSearchParams(params);
@@ -71,7 +47,7 @@
 
   function draw() {
     dirty = false;
-    if (window.gpReplay && window.gpReplay.active) return; // the replay owns the canvas while it runs
+    if (R.active) return; // the replay owns the canvas while it runs
     var v = currentView();
     if (!v) return;
     sizeCanvas();
@@ -124,7 +100,7 @@
   function linear() {
     if (lin) return lin;
     var b = cfg.bounds, lat0 = (b[1] + b[3]) / 2;
-    lin = { lat0: lat0, y0: mercY(lat0), ky: 1 / (360 * Math.cos(lat0 * Math.PI / 180)) };
+    lin = { lat0: lat0, y0: core.mercY(lat0), ky: 1 / (360 * Math.cos(lat0 * Math.PI / 180)) };
     return lin;
   }
   function decodeWorker(w, origin) {
@@ -137,7 +113,7 @@
       t[i] = tt;
       if (gcj) {
         var g = core.wgs84ToGcj02(xx / 1e5, yy / 1e5);
-        px[i] = mercX(g[0]); py[i] = mercY(g[1]);
+        px[i] = core.mercX(g[0]); py[i] = core.mercY(g[1]);
       } else {
         px[i] = (xx / 1e5 + 180) / 360; py[i] = li.y0 - (yy / 1e5 - li.lat0) * li.ky;
       }
@@ -341,10 +317,10 @@
 
   function hookMap() {
     gd = document.querySelector("#street-map .js-plotly-plot");
-    var m = mapInstance();
+    var pm = core.plotMap(gd), m = pm && pm.map;
     if (!gd || !m) return false;
     m.on("move", function () {
-      if (window.gpReplay && window.gpReplay.active) window.gpReplay.markDirty(); else markDirty();
+      if (R.active) R.markDirty(); else markDirty();
     });
     window.addEventListener("resize", markDirty);
     return true;
@@ -356,7 +332,7 @@
     L = cfg.labels;
     canvas = document.getElementById("street-canvas");
     ctx2d = canvas.getContext("2d");
-    P = S.panels = window.gpStreetPanels(S, core, api, q);
+    P = GP.street.panels.create(S);
     bind();
     (function waitMap() { if (!hookMap()) { window.setTimeout(waitMap, 100); return; } markDirty(); loadPatrol(); })();
     P.loadAlerts();
@@ -364,19 +340,20 @@
     S.socket = core.connect(cfg, { snapshot: onSnapshot, positions: onPositions, alerts: P.onAlerts, visits: onVisits,
                                    ack: P.onAck }, { street: cfg.street, onStatus: setConn });
     S.timer = window.setInterval(function () {
-      if (window.gpReplay && window.gpReplay.playing) return; // leave the frames to the replay
+      if (R.playing) return; // leave the frames to the replay
       tableDirty = true; renderTable(); renderKpis();
     }, 1000);
     S.slow = window.setInterval(function () { loadPatrol(); }, 60000);
-    if (window.gpReplay) window.gpReplay.init(S);
+    R.init(S);
   }
 
   document.addEventListener("gp:screen-leave", function (e) {
     if (e.detail !== "street") return;
     if (S.socket) S.socket.close();
     window.clearInterval(S.timer); window.clearInterval(S.slow);
-    if (window.gpReplay) window.gpReplay.stop();
+    R.stop();
   });
   document.addEventListener("gp:screen-enter", function (e) { if (e.detail === "street") start(); });
   start();
-})();
+  return S;
+});

@@ -2,8 +2,8 @@
  * = its weight, then the alpha channel is coloured through a gradient palette. Redrawn only when the tickets or the
  * view change, never per positions push.
  *
- * window.gpHeat.draw(canvas, points, {radius, blur, max}) with points = [[x, y, weight], ...] in CSS pixels. */
-(function () {
+ * GP.wall.heat.draw(canvas, points, {radius, blur, max}) with points = [[x, y, weight], ...] in CSS pixels. */
+GP.define("wall.heat", [], function () {
   "use strict";
   var palette = null, stamps = {};
 
@@ -70,5 +70,5 @@
     g.putImageData(img, x0, y0);
   }
 
-  window.gpHeat = { draw: draw };
-})();
+  return { draw: draw };
+});

@@ -1,0 +1,145 @@
+/* The wall's tickets and event feed: open tickets (the `tickets` event and the 15 s "open" store), alerts, and
+ * which alerts a street screen has acknowledged.
+ *
+ * GP.wall.feed.create(S) → {onTickets, onOpenStore, onAlerts, onAck, opened} with S the wall's state (wall.js):
+ * S.cfg, S.L, S.els, S.tickets, S.stats, S.ask(what), S.draw.pulse(lon, lat).
+ */
+GP.define("wall.feed", ["core"], function (GP) {
+  "use strict";
+  var core = GP.core;
+  var MAX_FEED = 40, RECENT_MS = 60000;
+
+  function create(S) {
+    var recent = [];         // ticket events of the last minute, re-applied over an older "open" refresh
+    var acked = S.acked;     // alert ids acknowledged on a street screen (contract's alert_id)
+
+    function putTicket(t) {
+      if (t.lon == null || t.lat == null) return;
+      var lon = t.lon, lat = t.lat;
+      if (S.cfg.gcj02) { var g = core.wgs84ToGcj02(lon, lat); lon = g[0]; lat = g[1]; }
+      t.lon = lon; t.lat = lat; t.mx = core.mercX(lon); t.my = core.mercY(lat);
+      S.tickets.set(t.id, t);
+    }
+
+    function onTickets(msg) {
+      var list = core.rows(msg), now = Date.now();
+      for (var i = 0; i < list.length; i++) {
+        var e = list[i];
+        S.stats.ticketEvents += 1;
+        recent.push({ at: now, e: e });
+        applyTicket(e);
+        if (e.event === "report" && e.open && e.lon != null) {
+          var lon = e.lon, lat = e.lat;
+          if (S.cfg.gcj02) { var g = core.wgs84ToGcj02(lon, lat); lon = g[0]; lat = g[1]; }
+          S.draw.pulse(lon, lat);
+        }
+        feed("ticket", e.event, e.ts, ticketText(e), e.event === "report" || e.overdue);
+      }
+      while (recent.length && now - recent[0].at > RECENT_MS) recent.shift();
+      S.ask("heat");
+    }
+
+    function applyTicket(e) {
+      if (e.open) putTicket({ id: e.id, no: e.no, lon: e.lon, lat: e.lat, light: e.light, grid: e.grid, street: e.street,
+                             category: e.category, state: e.state });
+      else S.tickets.delete(e.id);
+    }
+
+    function ticketText(e) {
+      var cat = (S.cfg.categories || {})[e.category] || e.category || "";
+      var street = (S.cfg.streets || {})[e.street] || e.street || "";
+      var no = String(e.no || "");
+      return cat + " · " + street + (no ? " · №" + no.slice(-6) : "");
+    }
+
+    function onOpenStore(data) {
+      if (!data || !data.rows) return;
+      var at = {};
+      (data.f || []).forEach(function (k, i) { at[k] = i; });
+      S.tickets = new Map();
+      for (var r = 0; r < data.rows.length; r++) {
+        var row = data.rows[r];
+        putTicket({ id: row[at.id], no: row[at.no], lon: row[at.lon], lat: row[at.lat], light: row[at.light],
+                    grid: row[at.grid], street: row[at.street], category: row[at.category], state: row[at.state] });
+      }
+      // Events that happened after the refresh was read still count.
+      var asOf = data.t || 0;
+      for (var k = 0; k < recent.length; k++) if (recent[k].e.ts * 1000 > asOf) applyTicket(recent[k].e);
+      S.ask("heat");
+    }
+
+    function onAlerts(list) {
+      (Array.isArray(list) ? list : [list]).forEach(function (a) {
+        var who = (a.name || a.w || "") + (a.grid ? " · " + a.grid : "");
+        feed("alert", a.kind, a.ts, who, a.kind === "sos", core.alertId(a));
+      });
+      countUnread();
+    }
+
+    function onAck(msg) {
+      (msg && msg.ids || []).forEach(function (id) { acked.add(id); });
+      markAcked();
+    }
+
+    function markAcked() {
+      if (!S.els.feed) return;
+      S.els.feed.querySelectorAll("li[data-alert-id]").forEach(function (li) {
+        if (acked.has(li.getAttribute("data-alert-id"))) li.classList.add("gp-ev--acked");
+      });
+      countUnread();
+    }
+
+    function countUnread() {
+      if (!S.els.feed) return;
+      var n = 0;
+      S.els.feed.querySelectorAll("li[data-alert-id]").forEach(function (li) {
+        if (!acked.has(li.getAttribute("data-alert-id"))) n += 1;
+      });
+      core.setText(S.els.unread, String(n));
+    }
+
+    // Which of the alerts the page opened with were acknowledged before it opened (the page cookie authenticates).
+    function loadAcks(ids) {
+      if (!ids.length || !window.fetch) return;
+      core.fetch("/api/v1/alerts/acks?ids=" + encodeURIComponent(ids.join(",")), { auth: "cookie" })
+        .then(function (r) { return r.ok ? r.json() : { acks: {} }; })
+        .then(function (body) { Object.keys(body.acks || {}).forEach(function (id) { acked.add(id); }); markAcked(); })
+        .catch(function () {});
+    }
+
+    function feed(kind, what, ts, text, flash, alertKey) {
+      var ol = S.els.feed, L = S.L;
+      if (!ol) return;
+      var label = kind === "alert" ? (L.alert[what] || what) : (L.ticket[what] || what);
+      var li = core.el("li", "gp-ev gp-ev--" + (kind === "alert" ? (what === "sos" || what === "back_online" ? what : "alert") : what) +
+        (flash ? " gp-ev--new" : ""));
+      li.setAttribute("data-kind", kind);
+      li.setAttribute("data-event", what || "");
+      if (alertKey) {
+        li.setAttribute("data-alert-id", alertKey);
+        if (acked.has(alertKey)) li.classList.add("gp-ev--acked");
+      }
+      li.append(core.el("time", null, core.fmtTime(ts)), core.el("b", null, label), core.el("span", null, text));
+      ol.insertBefore(li, ol.firstChild);
+      while (ol.children.length > MAX_FEED) ol.removeChild(ol.lastChild);
+    }
+
+    // The feed the page opened with (cfg.feed, newest first), then which of its alerts were acknowledged already.
+    function opened(items) {
+      var ids = [];
+      items.slice().reverse().forEach(function (x) {
+        if (x.kind === "alert") {
+          var id = core.alertId({ kind: x.what, w: x.w, ts: x.ts });
+          ids.push(id);
+          feed("alert", x.what, x.ts, (x.name || "") + (x.grid ? " · " + x.grid : ""), false, id);
+        } else feed("ticket", x.what, x.ts, ticketText(x), false);
+      });
+      countUnread();
+      loadAcks(ids);
+    }
+
+    return { onTickets: onTickets, onOpenStore: onOpenStore, onAlerts: onAlerts, onAck: onAck, opened: opened };
+  }
+
+  return { create: create };
+});
