@@ -13,10 +13,9 @@ from typing import Any
 from dash import html
 from flask import current_app, has_request_context, request
 
+from dashboard.screens.localtime import zone
 from dashboard.screens.static import asset_urls
 from streams.contract import browser_contract
-
-LANGS = ("zh-CN", "en")
 
 
 def lang_of(value: str | None) -> str:
@@ -62,7 +61,7 @@ def page_config(screen: str, files: list[str], config: dict[str, Any], lang: str
     """The hidden element the loader and the screen's browser code read: which files to load, and the config
     (with the push contract, so the browser never keeps a copy of namespace, events or row fields, and the time zone
     the browser shows times in)."""
-    timezone = web_context().settings.timezone if has_request_context() else "Asia/Shanghai"
+    timezone = zone().key  # the district's one setting (GRIDPULSE_TIMEZONE)
     payload = {"screen": screen, "lang": lang, "timezone": timezone, "contract": browser_contract(), **config}
     return html.Div(id=f"{screen}-config", hidden=True, className="gp-screen-config", **{
         "data-gp-screen": screen,
