@@ -18,6 +18,7 @@
     var core = window.GP.core, cfg = core.config(screen);
     if (cfg && cfg.lang) document.documentElement.lang = cfg.lang;
     if (cfg) core.setZone(cfg.timezone);
+    var reentered = false;  // the screen's scripts ran before (it was left and shown again): tell it once
     JSON.parse(node.getAttribute("data-gp-assets") || "[]").forEach(function (a) {
       if (a.kind === "style") {
         var link = document.createElement("link");
@@ -29,9 +30,10 @@
         s.src = a.url; s.async = false;
         document.head.appendChild(s);
       } else {
-        document.dispatchEvent(new CustomEvent("gp:screen-enter", { detail: screen }));
+        reentered = true;
       }
     });
+    if (reentered) document.dispatchEvent(new CustomEvent("gp:screen-enter", { detail: screen }));
   }
 
   function leave() {
