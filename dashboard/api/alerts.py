@@ -11,10 +11,9 @@ import time
 
 from flask import Blueprint, jsonify, request
 
-from dashboard.api import errors
 from dashboard.api.access import caller, street_scope, web
 from dashboard.api.days import day_arg, day_start
-from dashboard.api.errors import ApiError
+from dashboard.api.errors import ApiError, api_blueprint
 from streams.contract import DISTRICT_ROOM, EV_ACK, NAMESPACE, room_for
 
 MAX_IDS = 500
@@ -53,10 +52,12 @@ def acks():
     return jsonify({"acks": web().alert_log.acks(ids)})
 
 
+ROUTES = [
+    ("GET", "/api/v1/alerts", alerts),
+    ("POST", "/api/v1/alerts/ack", ack),
+    ("GET", "/api/v1/alerts/acks", acks),
+]
+
+
 def blueprint(retry_after_s: int = 5) -> Blueprint:
-    bp = Blueprint("alerts_api", __name__)
-    errors.install(bp, retry_after_s=retry_after_s)
-    bp.get("/api/v1/alerts")(alerts)
-    bp.post("/api/v1/alerts/ack")(ack)
-    bp.get("/api/v1/alerts/acks")(acks)
-    return bp
+    return api_blueprint("alerts_api", __name__, ROUTES, retry_after_s=retry_after_s)

@@ -10,10 +10,9 @@ from __future__ import annotations
 import orjson
 from flask import Blueprint, Response, request
 
-from dashboard.api import errors
 from dashboard.api.access import caller, street_scope, web
 from dashboard.api.days import period_arg
-from dashboard.api.errors import ApiError
+from dashboard.api.errors import ApiError, api_blueprint
 from dashboard.api.spreadsheets import columns, file_response
 
 WORKER_COLUMNS = columns(
@@ -54,9 +53,11 @@ def export(table: str, fmt: str):
     return file_response(TABLES[table], table_rows(table, cov), fmt, lang=lang, title=table, filename=name)
 
 
+ROUTES = [
+    ("GET", "/api/v1/coverage", coverage),
+    ("GET", "/api/v1/export/<table>.<fmt>", export),
+]
+
+
 def blueprint(retry_after_s: int = 5) -> Blueprint:
-    bp = Blueprint("coverage_api", __name__)
-    errors.install(bp, retry_after_s=retry_after_s)
-    bp.get("/api/v1/coverage")(coverage)
-    bp.get("/api/v1/export/<table>.<fmt>")(export)
-    return bp
+    return api_blueprint("coverage_api", __name__, ROUTES, retry_after_s=retry_after_s)

@@ -69,3 +69,13 @@ def error_response(exc: Exception, *, retry_after_s: int = 5) -> flask.Response:
 def install(bp: flask.Blueprint | flask.Flask, *, retry_after_s: int = 5) -> None:
     """Make every error raised under ``bp`` answer in the JSON error shape."""
     bp.register_error_handler(Exception, lambda exc: error_response(exc, retry_after_s=retry_after_s))
+
+
+def api_blueprint(name: str, import_name: str, routes, *, retry_after_s: int = 5) -> flask.Blueprint:
+    """A blueprint of module-level handlers: ``routes`` = ``[(method, rule, handler), ...]``, every error answered
+    in the JSON shape (:func:`install`)."""
+    bp = flask.Blueprint(name, import_name)
+    install(bp, retry_after_s=retry_after_s)
+    for method, rule, handler in routes:
+        bp.add_url_rule(rule, view_func=handler, methods=[method])
+    return bp

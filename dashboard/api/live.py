@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from dashboard.api import errors
 from dashboard.api.access import caller, street_scope, web
+from dashboard.api.errors import api_blueprint
 
 
 def live():
@@ -15,8 +15,10 @@ def live():
     return jsonify({"street": street, "count": len(workers), "workers": workers})
 
 
+ROUTES = [
+    ("GET", "/api/v1/live", live),
+]
+
+
 def blueprint(retry_after_s: int = 5) -> Blueprint:
-    bp = Blueprint("live_api", __name__)
-    errors.install(bp, retry_after_s=retry_after_s)
-    bp.get("/api/v1/live")(live)
-    return bp
+    return api_blueprint("live_api", __name__, ROUTES, retry_after_s=retry_after_s)

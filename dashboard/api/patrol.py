@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from dashboard.api import errors
 from dashboard.api.access import caller, street_scope, web
 from dashboard.api.days import day_arg
+from dashboard.api.errors import api_blueprint
 
 
 def patrol():
@@ -19,8 +19,10 @@ def patrol():
     return jsonify({"date": day, "street": street, **ctx.reader.patrol(day, street)})
 
 
+ROUTES = [
+    ("GET", "/api/v1/patrol", patrol),
+]
+
+
 def blueprint(retry_after_s: int = 5) -> Blueprint:
-    bp = Blueprint("patrol_api", __name__)
-    errors.install(bp, retry_after_s=retry_after_s)
-    bp.get("/api/v1/patrol")(patrol)
-    return bp
+    return api_blueprint("patrol_api", __name__, ROUTES, retry_after_s=retry_after_s)

@@ -7,9 +7,8 @@ import ipaddress
 
 from flask import Blueprint, Response, request
 
-from dashboard.api import errors
 from dashboard.api.access import web
-from dashboard.api.errors import ApiError
+from dashboard.api.errors import ApiError, api_blueprint
 
 
 def may_read_metrics() -> bool:
@@ -35,8 +34,10 @@ def metrics():
     return Response(generate_latest(web().metrics_registry), content_type=CONTENT_TYPE_LATEST)
 
 
+ROUTES = [
+    ("GET", "/metrics", metrics),
+]
+
+
 def blueprint(retry_after_s: int = 5) -> Blueprint:
-    bp = Blueprint("prometheus", __name__)
-    errors.install(bp, retry_after_s=retry_after_s)
-    bp.get("/metrics")(metrics)
-    return bp
+    return api_blueprint("prometheus", __name__, ROUTES, retry_after_s=retry_after_s)

@@ -10,10 +10,9 @@ import numpy as np
 import orjson
 from flask import Blueprint, Response, request
 
-from dashboard.api import errors
 from dashboard.api.access import caller, street_scope, web
 from dashboard.api.days import clock_arg, day_arg, day_start
-from dashboard.api.errors import ApiError
+from dashboard.api.errors import ApiError, api_blueprint
 
 MAX_TRACK_WORKERS = 400
 
@@ -84,8 +83,10 @@ def binary_tracks(body: dict) -> bytes:
     return b"".join(parts) + (np.concatenate(arrays).astype("<i4").tobytes() if arrays else b"")
 
 
+ROUTES = [
+    ("GET", "/api/v1/tracks", tracks),
+]
+
+
 def blueprint(retry_after_s: int = 5) -> Blueprint:
-    bp = Blueprint("tracks_api", __name__)
-    errors.install(bp, retry_after_s=retry_after_s)
-    bp.get("/api/v1/tracks")(tracks)
-    return bp
+    return api_blueprint("tracks_api", __name__, ROUTES, retry_after_s=retry_after_s)

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from dashboard.api import errors
 from dashboard.api.access import admin, caller, web
 from dashboard.api.days import day_arg
-from dashboard.api.errors import ApiError
+from dashboard.api.errors import ApiError, api_blueprint
 
 
 def workers():
@@ -40,9 +39,11 @@ def worker_dict(w) -> dict:
             "street_code": w.street_code, "community_code": w.community_code}
 
 
+ROUTES = [
+    ("GET", "/api/v1/workers", workers),
+    ("GET", "/api/v1/workers/<worker_id>/track", track),
+]
+
+
 def blueprint(retry_after_s: int = 5) -> Blueprint:
-    bp = Blueprint("workers_api", __name__)
-    errors.install(bp, retry_after_s=retry_after_s)
-    bp.get("/api/v1/workers")(workers)
-    bp.get("/api/v1/workers/<worker_id>/track")(track)
-    return bp
+    return api_blueprint("workers_api", __name__, ROUTES, retry_after_s=retry_after_s)
