@@ -25,7 +25,7 @@ import orjson
 import redis
 
 from streams.contract import DISTRICT_ROOM, EV_TICKETS, TICKET_FIELDS, room_for
-from tickets.board import ticket_points
+from tickets.metrics.board import ticket_points
 
 log = logging.getLogger(__name__)
 GROUP = "ticket-push"

@@ -13,14 +13,15 @@ from datetime import UTC, datetime
 import flask
 from sqlalchemy import and_
 
-from tickets import imagefile, metrics, views
-from tickets.errors import TicketError, bad_request, not_found
-from tickets.models import tickets
+from tickets import metrics, views
+from tickets.domain.errors import TicketError, bad_request, not_found
+from tickets.domain.states import State
 from tickets.params import MAX_DAY, MIN_DAY, error_response, json_response, parse_day, split
-from tickets.photos import Upload
 from tickets.schemas import ActionIn, DepartmentsQuery, TicketIn, TicketQuery
 from tickets.service import NewTicket
-from tickets.states import State
+from tickets.store import imagefile
+from tickets.store.models import tickets
+from tickets.store.photos import Upload
 from tickets.visibility import clauses
 
 log = logging.getLogger(__name__)

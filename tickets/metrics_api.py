@@ -1,7 +1,7 @@
 """``/api/v1/metrics…``: summary rows by level, series, rankings, the funnel and the department table.
 
 Every route takes the period (``from``, ``to``: local days, inclusive; default the last 30 days) and the filters
-of :data:`tickets.metrics.FILTERS`; the caller's token narrows them (:mod:`tickets.metrics_scope`). Refusals are
+of :data:`tickets.metrics.FILTERS`; the caller's token narrows them (:mod:`tickets.metrics.scope`). Refusals are
 ``{"error": code, "message": sentence}`` with their 4xx status.
 """
 
@@ -12,10 +12,10 @@ from datetime import timedelta
 import flask
 
 from tickets import metrics
-from tickets.errors import bad_request
-from tickets.metrics_scope import check_parents, scoped
+from tickets.domain.errors import bad_request
+from tickets.domain.states import Tier
+from tickets.metrics.scope import check_parents, scoped
 from tickets.params import error_response, json_response, parse_day
-from tickets.states import Tier
 
 MAX_SPAN_DAYS = 3660
 RANKED = {"streets": "street", "communities": "community", "grids": "grid", "departments": "department",

@@ -29,14 +29,14 @@ import orjson
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from tickets.actors import PUBLIC
 from tickets.api import read_uploads
-from tickets.errors import TicketError
+from tickets.domain.actors import PUBLIC
+from tickets.domain.errors import TicketError
+from tickets.domain.states import FINAL_STATES, OPEN311_STATUS, OPEN_STATES, STATE_NAMES_ZH, Source
 from tickets.georeport import RequestsQuery, ServiceRequestIn, web_url
-from tickets.models import tickets
 from tickets.params import MAX_DAY, MIN_DAY, query, refusal, split
 from tickets.service import NewTicket
-from tickets.states import FINAL_STATES, OPEN311_STATUS, OPEN_STATES, STATE_NAMES_ZH, Source
+from tickets.store.models import tickets
 
 log = logging.getLogger(__name__)
 C = tickets.c

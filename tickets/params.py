@@ -16,7 +16,7 @@ import orjson
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from tickets.errors import TicketError, bad_request
+from tickets.domain.errors import TicketError, bad_request
 
 # Dates a query may name: wide enough for any record, narrow enough that a day ± a time zone or ± a span
 # never leaves the calendar (year 1 or 9999 used to overflow into a 500).

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tickets.states import ACTIONS, Source, State, Tier
+from tickets.domain.states import ACTIONS, Source, State, Tier
 
 LONG_TEXT = 20_000  # above any sensible max_description_chars; the service applies the configured limit
 

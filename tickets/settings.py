@@ -89,7 +89,7 @@ def load_settings(**explicit) -> TicketSettings:
 
 
 def _validate(s: TicketSettings) -> None:
-    from tickets.calendar import parse_periods
+    from tickets.domain.calendar import parse_periods
 
     if not 0 < s.yellow_ratio < 1:
         raise SettingsError(f"yellow_ratio must be between 0 and 1 (exclusive), got {s.yellow_ratio}")

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 import flask
 
-from tickets.actors import Actor
-from tickets.errors import TicketError
+from tickets.domain.actors import Actor
+from tickets.domain.errors import TicketError
 from tickets.service import TicketService
 from tickets.settings import TicketSettings, load_settings
-from tickets.store import SqlTicketStore
+from tickets.store.sql import SqlTicketStore
 
 
 @dataclass

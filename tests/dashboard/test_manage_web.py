@@ -16,7 +16,7 @@ from tests.dashboard.conftest import ADMIN, STREET1, STREET2
 from tickets import metrics
 from tickets.settings import load_settings
 from tickets.simulate import backfill
-from tickets.store import SqlTicketStore
+from tickets.store.sql import SqlTicketStore
 
 N_OUTPUTS = 32
 

@@ -7,10 +7,10 @@ import pytest
 from dashboard.ticket_push import GROUP, TicketPush, messages_by_room, ticket_rows
 from streams.contract import DISTRICT_ROOM, TICKET_FIELDS
 from tests.tickets.conftest import INSIDE, WORKER, with_locator
-from tickets.outbox import OutboxRelay
 from tickets.service import NewTicket, TicketService
 from tickets.settings import load_settings
-from tickets.store import SqlTicketStore
+from tickets.store.outbox import OutboxRelay
+from tickets.store.sql import SqlTicketStore
 
 EVENT = {"ticket_id": 7, "number": "N7", "action": "report", "to_state": "REPORTED", "grid_code": "120110001001001",
          "street_code": "120110001", "lon": 117.3, "lat": 39.1, "category_code": "1101",

@@ -11,12 +11,12 @@ from tests.conftest import make_box_district
 from tests.tickets.conftest import DEPT, INSIDE, JPEG, STREET_CENTER, WORKER, Clock, with_locator
 from tests.tickets.invariants import check_invariants
 from tickets import metrics
-from tickets.errors import TicketError
-from tickets.photos import Upload
+from tickets.domain.errors import TicketError
 from tickets.service import NewTicket, TicketService
 from tickets.settings import load_settings
 from tickets.simulate import backfill
-from tickets.store import SqlTicketStore, make_engine
+from tickets.store.photos import Upload
+from tickets.store.sql import SqlTicketStore, make_engine
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -114,8 +114,8 @@ def test_the_rollup_table_is_shared_between_engines_and_equal_to_sqlite(pg_datab
     through one is counted by both; and every figure equals SQLite's over the same history."""
     from sqlalchemy import select, update
 
-    from tickets import rollup, rollup_table
-    from tickets.models import tickets
+    from tickets.metrics import rollup, rollup_table
+    from tickets.store.models import tickets
 
     district = with_locator(make_box_district())
     settings = load_settings(photo_dir=tmp_path)

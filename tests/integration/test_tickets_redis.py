@@ -10,10 +10,10 @@ import redis
 
 from tests.conftest import make_box_district
 from tests.tickets.conftest import INSIDE, STREET_CENTER, WORKER, Clock, with_locator
-from tickets.outbox import OutboxRelay
 from tickets.service import NewTicket, TicketService
 from tickets.settings import load_settings
-from tickets.store import SqlTicketStore
+from tickets.store.outbox import OutboxRelay
+from tickets.store.sql import SqlTicketStore
 
 pytestmark = pytest.mark.integration
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tickets.actors import Actor
+from tickets.domain.actors import Actor
 from tickets.settings import load_settings
-from tickets.store import SqlTicketStore
+from tickets.store.sql import SqlTicketStore
 
 # Monday 2024-11-18 10:00 Asia/Shanghai: inside working hours
 T0 = datetime(2024, 11, 18, 2, 0, tzinfo=UTC)

@@ -21,14 +21,14 @@ from tests.tickets.conftest import (
     Clock,
     with_locator,
 )
-from tickets.actors import Actor
-from tickets.errors import TicketError
-from tickets.machine import ACTION_ROLES, allowed_actions, decide
-from tickets.photos import Upload
+from tickets.domain.actors import Actor
+from tickets.domain.errors import TicketError
+from tickets.domain.machine import ACTION_ROLES, allowed_actions, decide
+from tickets.domain.states import ACTIONS, FINAL_STATES, TRANSITIONS, State, Tier
 from tickets.service import NewTicket, TicketService
 from tickets.settings import load_settings
-from tickets.states import ACTIONS, FINAL_STATES, TRANSITIONS, State, Tier
-from tickets.store import SqlTicketStore
+from tickets.store.photos import Upload
+from tickets.store.sql import SqlTicketStore
 
 ROSTER = {WORKER.worker_id: GRID, OTHER_WORKER.worker_id: "120110002001001"}
 

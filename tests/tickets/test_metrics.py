@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from tests.tickets.invariants import check_invariants, p90_nearest_rank
 from tickets import metrics
-from tickets.models import tickets
 from tickets.simulate import backfill
+from tickets.store.models import tickets
 
 NOW = datetime(2024, 11, 22, 8, 0, tzinfo=UTC)
 
@@ -20,7 +20,7 @@ def filled(tmp_path_factory):
     from tests.conftest import make_box_district
     from tests.tickets.conftest import with_locator
     from tickets.settings import load_settings
-    from tickets.store import SqlTicketStore
+    from tickets.store.sql import SqlTicketStore
 
     store = SqlTicketStore("sqlite://")
     store.migrate()
@@ -98,7 +98,7 @@ def test_bad_level_and_filter(filled):
 def test_new_figures_recounted_in_python(filled):
     """Lights, returns and handling hours against a count over the loaded rows (the lights by the same rule
     a ticket's own light is shown with)."""
-    from tickets.deadlines import Deadlines
+    from tickets.domain.deadlines import Deadlines
 
     store, _ = filled
     period = PERIODS[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.tickets.conftest import GRID, STREET, T0, auth
-from tickets import rollup
+from tickets.metrics import rollup
 from tickets.simulate import backfill
 
 OTHER = "120110002"
@@ -25,7 +25,7 @@ def api(tmp_path_factory):
     from tests.tickets.conftest import TOKENS, Clock, with_locator
     from tickets.service import TicketService
     from tickets.settings import load_settings
-    from tickets.store import SqlTicketStore
+    from tickets.store.sql import SqlTicketStore
     from tickets.web import register
 
     store = SqlTicketStore("sqlite://")

@@ -15,8 +15,8 @@ from dash import dcc, html
 from dashboard.screens.kit import info, tr
 from dashboard.screens.manage import labels as L
 from dashboard.screens.manage.selection import LEVELS, Selection
+from tickets.domain.states import STATE_NAMES_ZH
 from tickets.metrics import DEFINITIONS
-from tickets.states import STATE_NAMES_ZH
 
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from tickets.calendar import WorkCalendar
-from tickets.limits import TimeLimits
-from tickets.states import STEP_OF_STATE, State
+from tickets.domain.calendar import WorkCalendar
+from tickets.domain.limits import TimeLimits
+from tickets.domain.states import STEP_OF_STATE, State
 
 LIGHTS = ("green", "yellow", "red")
 CLOCKS = ("step", "handle", "close")  # step_due_at, handle_due_at, close_due_at
