@@ -7,7 +7,7 @@ The seam for later features is ``extensions``: callables ``ext(ctx: WebContext)`
 the tickets API::
 
     create_app(district=d, extensions=[
-        lambda ctx: tickets.web.register(ctx.server, store=store, district=ctx.district,
+        lambda ctx: dashboard.api.ticket_routes.register(ctx.server, store=store, district=ctx.district,
                                          authenticate=ctx.authenticate, open311_key=key),
     ])
 """

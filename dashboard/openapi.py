@@ -4,7 +4,7 @@
 ``{"error": code, "message": sentence}`` (an unknown route, a wrong method, an unexpected fault), so what the
 document promises holds for routes no blueprint handles. The document is generated: the operations table below
 names each route's query, body and answer models, and the JSON Schemas come from the models themselves
-(:mod:`tickets.schemas`, :mod:`tickets.georeport`, :mod:`streams.schema`, :mod:`dashboard.api_schemas`).
+(:mod:`dashboard.api.ticket_schemas`, :mod:`dashboard.api.open311_schemas`, :mod:`streams.schema`, :mod:`dashboard.api_schemas`).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from pydantic.json_schema import models_json_schema
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
 from dashboard import api_schemas as live
+from dashboard.api import open311_schemas as o311
+from dashboard.api import ticket_schemas as t
 from streams.schema import BatchResult
-from tickets import georeport as o311
-from tickets import schemas as t
 
 log = logging.getLogger(__name__)
 REF = "#/components/schemas/{model}"
@@ -239,7 +239,7 @@ def _error_answer(exc: Exception):
     """JSON under ``/api/``; elsewhere Flask's own pages, and a bad Dash asset path is a 404, not a 500."""
     from dash.exceptions import DependencyException
 
-    from tickets.api import error_response
+    from dashboard.api.errors import error_response
 
     if isinstance(exc, DependencyException):  # e.g. /_dash-component-suites/..%2F..: not a registered asset
         exc = NotFound("no such asset")

@@ -59,7 +59,7 @@ def ticket_extension(store, *, open311_key: str | None, settings=None) -> Callab
     ``/open311/v2/``; the service ends up in ``server.extensions["tickets"]``."""
 
     def extend(ctx) -> None:
-        from tickets import web
+        from dashboard.api import ticket_routes as web
 
         def authenticate(token: str) -> Actor | None:
             return actor_for(ctx.tokens.principal(token))

@@ -108,7 +108,7 @@ TOKENS = {"worker-token": WORKER, "street-token": STREET_CENTER, "dept-token": D
 def client(service):
     import flask
 
-    from tickets.web import register
+    from dashboard.api.ticket_routes import register
 
     app = flask.Flask("tickets-test")
     register(app, store=service.store, district=service.district, authenticate=TOKENS.get, open311_key="k-311",

@@ -21,12 +21,12 @@ def api(tmp_path_factory):
     """The API over 60 days of history on the box district (2 streets), read-only: built once for the module."""
     import flask
 
+    from dashboard.api.ticket_routes import register
     from tests.conftest import make_box_district
     from tests.tickets.conftest import TOKENS, Clock, with_locator
     from tickets.service import TicketService
     from tickets.settings import load_settings
     from tickets.store.sql import SqlTicketStore
-    from tickets.web import register
 
     store = SqlTicketStore("sqlite://")
     store.migrate()

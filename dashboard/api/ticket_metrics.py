@@ -11,11 +11,11 @@ from datetime import timedelta
 
 import flask
 
+from dashboard.api.params import error_response, json_response, parse_day
 from tickets import metrics
 from tickets.domain.errors import bad_request
 from tickets.domain.states import Tier
 from tickets.metrics.scope import check_parents, scoped
-from tickets.params import error_response, json_response, parse_day
 
 MAX_SPAN_DAYS = 3660
 RANKED = {"streets": "street", "communities": "community", "grids": "grid", "departments": "department",

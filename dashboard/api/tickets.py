@@ -2,7 +2,7 @@
 
 Every refusal is JSON ``{"error": code, "message": sentence}`` with its 4xx status, and changes nothing; an
 unexpected fault is a JSON 500 in the same shape (logged with its traceback). Inputs are read through the
-pydantic models of :mod:`tickets.schemas`; what each role sees is :mod:`tickets.visibility`.
+pydantic models of :mod:`dashboard.api.ticket_schemas`; what each role sees is :mod:`tickets.visibility`.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from datetime import UTC, datetime
 import flask
 from sqlalchemy import and_
 
-from tickets import metrics, views
+from dashboard.api import ticket_json as views
+from dashboard.api.params import MAX_DAY, MIN_DAY, error_response, json_response, parse_day, split
+from dashboard.api.ticket_schemas import ActionIn, DepartmentsQuery, TicketIn, TicketQuery
+from tickets import metrics
 from tickets.domain.errors import TicketError, bad_request, not_found
 from tickets.domain.states import State
-from tickets.params import MAX_DAY, MIN_DAY, error_response, json_response, parse_day, split
-from tickets.schemas import ActionIn, DepartmentsQuery, TicketIn, TicketQuery
 from tickets.service import NewTicket
 from tickets.store import imagefile
 from tickets.store.models import tickets
@@ -47,7 +48,7 @@ def read_uploads(limit_bytes: int) -> list[Upload]:
 
 
 def blueprint(ctx) -> flask.Blueprint:
-    from tickets import params
+    from dashboard.api import params
 
     bp = flask.Blueprint("tickets_api", __name__, url_prefix="/api/v1")
     svc = ctx.service

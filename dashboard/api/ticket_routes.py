@@ -75,7 +75,9 @@ def register(app: flask.Flask, *, store: SqlTicketStore, district, authenticate:
     TicketService
         The service behind the routes, for the caller's simulator or sweeps.
     """
-    from tickets import api, metrics_api, open311
+    from dashboard.api import open311
+    from dashboard.api import ticket_metrics as metrics_api
+    from dashboard.api import tickets as api
 
     service = service or TicketService(store, district, settings or load_settings())
     ctx = WebContext(service, authenticate, open311_key)

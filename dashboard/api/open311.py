@@ -29,12 +29,12 @@ import orjson
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from tickets.api import read_uploads
+from dashboard.api.open311_schemas import RequestsQuery, ServiceRequestIn, web_url
+from dashboard.api.params import MAX_DAY, MIN_DAY, query, refusal, split
+from dashboard.api.tickets import read_uploads
 from tickets.domain.actors import PUBLIC
 from tickets.domain.errors import TicketError
 from tickets.domain.states import FINAL_STATES, OPEN311_STATUS, OPEN_STATES, STATE_NAMES_ZH, Source
-from tickets.georeport import RequestsQuery, ServiceRequestIn, web_url
-from tickets.params import MAX_DAY, MIN_DAY, query, refusal, split
 from tickets.service import NewTicket
 from tickets.store.models import tickets
 
