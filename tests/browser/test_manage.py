@@ -34,12 +34,11 @@ def site(tmp_path_factory):
     from streams.settings import StreamSettings
     from tests.conftest import make_box_district
     from tests.dashboard.conftest import FakeReader
-    from tests.tickets.conftest import with_locator
     from tickets.settings import load_settings
     from tickets.simulate import backfill
     from tickets.store.sql import SqlTicketStore
 
-    district = with_locator(make_box_district())
+    district = make_box_district()
     store = SqlTicketStore(f"sqlite:///{tmp_path_factory.mktemp('db') / 'tickets.db'}")
     store.migrate()
     settings = load_settings(photo_dir=tmp_path_factory.mktemp("photos"), database_url="sqlite://")

@@ -28,9 +28,8 @@ def web(tmp_path_factory):
     from streams.settings import StreamSettings
     from tests.conftest import make_box_district
     from tests.dashboard.conftest import FakeReader
-    from tests.tickets.conftest import with_locator
 
-    district = with_locator(make_box_district())
+    district = make_box_district()
     store = SqlTicketStore("sqlite://")
     store.migrate()
     settings = load_settings(photo_dir=tmp_path_factory.mktemp("photos"), database_url="sqlite://")

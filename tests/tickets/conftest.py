@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from tickets.domain.actors import Actor
@@ -19,29 +17,6 @@ DATA = Path(__file__).parent / "data"
 JPEG = (DATA / "sample.jpg").read_bytes()  # real images (CPython's imghdr samples): photos are checked by structure
 PNG = (DATA / "sample.png").read_bytes()
 WEBP = (DATA / "sample.webp").read_bytes()
-
-
-class ShapelyLocator:
-    """Stand-in for geo.locate while it is being written: a covers() loop over the grids."""
-
-    def __init__(self, grids):
-        self.codes = list(grids["code"])
-        self.geoms = list(grids.geometry)
-
-    def locate_one(self, lon, lat):
-        from shapely.geometry import Point
-
-        p = Point(lon, lat)
-        return next((c for c, g in zip(self.codes, self.geoms, strict=True) if g.covers(p)), None)
-
-    def locate_codes(self, lons, lats):
-        return np.array([self.locate_one(x, y) for x, y in zip(lons, lats, strict=True)], dtype=object)
-
-
-def with_locator(district):
-    if importlib.util.find_spec("geo.locate") is None:
-        district.__dict__["locator"] = ShapelyLocator(district.grids)  # cached_property slot
-    return district
 
 
 class Clock:
@@ -58,7 +33,7 @@ class Clock:
 
 @pytest.fixture
 def district(box_district):
-    return with_locator(box_district)
+    return box_district
 
 
 @pytest.fixture

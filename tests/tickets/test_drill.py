@@ -21,14 +21,13 @@ PERIOD = metrics.Period(date(2024, 10, 25), date(2024, 11, 22))
 @pytest.fixture(scope="module")
 def filled(tmp_path_factory):
     from tests.conftest import make_box_district
-    from tests.tickets.conftest import with_locator
     from tickets.settings import load_settings
     from tickets.store.sql import SqlTicketStore
 
     store = SqlTicketStore("sqlite://")
     store.migrate()
     settings = load_settings(photo_dir=tmp_path_factory.mktemp("p"))
-    backfill(store, with_locator(make_box_district()), days=45, seed=11, now=NOW, settings=settings, per_day=40)
+    backfill(store, make_box_district(), days=45, seed=11, now=NOW, settings=settings, per_day=40)
     yield store
     store.engine.dispose()
 

@@ -19,7 +19,6 @@ from tests.tickets.conftest import (
     STREET_DEPT,
     WORKER,
     Clock,
-    with_locator,
 )
 from tickets.domain.actors import Actor
 from tickets.domain.errors import TicketError
@@ -120,7 +119,7 @@ class TicketLoop(RuleBasedStateMachine):
         self.clock = Clock()
         self.store = SqlTicketStore("sqlite://")
         self.store.migrate()
-        self.svc = TicketService(self.store, with_locator(make_box_district()),
+        self.svc = TicketService(self.store, make_box_district(),
                                  load_settings(photo_dir="/tmp/gp-test-photos"), clock=self.clock)
         self.ids: list[int] = []
         self.frozen: dict[int, dict] = {}  # ticket id -> remaining clocks when suspended

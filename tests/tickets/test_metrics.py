@@ -18,14 +18,13 @@ NOW = datetime(2024, 11, 22, 8, 0, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def filled(tmp_path_factory):
     from tests.conftest import make_box_district
-    from tests.tickets.conftest import with_locator
     from tickets.settings import load_settings
     from tickets.store.sql import SqlTicketStore
 
     store = SqlTicketStore("sqlite://")
     store.migrate()
     settings = load_settings(photo_dir=tmp_path_factory.mktemp("p"))
-    n = backfill(store, with_locator(make_box_district()), days=60, seed=7, now=NOW, settings=settings,
+    n = backfill(store, make_box_district(), days=60, seed=7, now=NOW, settings=settings,
                  per_day=40)
     yield store, n
     store.engine.dispose()

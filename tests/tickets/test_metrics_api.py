@@ -23,7 +23,7 @@ def api(tmp_path_factory):
 
     from dashboard.api.ticket_routes import register
     from tests.conftest import make_box_district
-    from tests.tickets.conftest import TOKENS, Clock, with_locator
+    from tests.tickets.conftest import TOKENS, Clock
     from tickets.service import TicketService
     from tickets.settings import load_settings
     from tickets.store.sql import SqlTicketStore
@@ -31,7 +31,7 @@ def api(tmp_path_factory):
     store = SqlTicketStore("sqlite://")
     store.migrate()
     settings = load_settings(photo_dir=tmp_path_factory.mktemp("photos"), database_url="sqlite://")
-    service = TicketService(store, with_locator(make_box_district()), settings, clock=Clock())
+    service = TicketService(store, make_box_district(), settings, clock=Clock())
     backfill(store, service.district, days=60, seed=4, now=T0, settings=settings, per_day=30)
     rollup.CACHE.clear()
     app = flask.Flask("metrics-api-test")

@@ -61,13 +61,12 @@ def test_merge_adds_counts_and_concatenates_close_times():
 @pytest.fixture
 def filled(tmp_path):
     from tests.conftest import make_box_district
-    from tests.tickets.conftest import with_locator
     from tickets.settings import load_settings
     from tickets.store.sql import SqlTicketStore
 
     store = SqlTicketStore("sqlite://")
     store.migrate()
-    backfill(store, with_locator(make_box_district()), days=100, seed=3, now=NOW,
+    backfill(store, make_box_district(), days=100, seed=3, now=NOW,
              settings=load_settings(photo_dir=tmp_path / "p"), per_day=30)
     yield store
     store.engine.dispose()

@@ -25,13 +25,12 @@ LEVELS = ("district", "street", "grid", "department")
 def db_file(tmp_path_factory):
     """A SQLite file with 160 days of history, migrated; each test gets its own copy."""
     from tests.conftest import make_box_district
-    from tests.tickets.conftest import with_locator
     from tickets.settings import load_settings
 
     path = tmp_path_factory.mktemp("rollup") / "base.db"
     store = SqlTicketStore(f"sqlite:///{path}")
     store.migrate()
-    backfill(store, with_locator(make_box_district()), days=160, seed=5, now=NOW,
+    backfill(store, make_box_district(), days=160, seed=5, now=NOW,
              settings=load_settings(photo_dir=path.parent / "p"), per_day=20)
     store.engine.dispose()
     return path

@@ -114,9 +114,3 @@ class Deadlines:
         if now > due:
             return "red"
         return "yellow" if warn is not None and now >= warn else "green"
-
-    def used_ratio(self, t: Mapping, now: datetime) -> float | None:
-        due, limit = t.get("step_due_at"), t.get("step_limit_s")
-        if due is None or not limit:
-            return None
-        return (limit - self.calendar.working_seconds(now, due)) / limit
