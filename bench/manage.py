@@ -36,8 +36,8 @@ def main() -> None:
     from dashboard.ticket_setup import ticket_extension, ticket_settings
     from geo.district import load_district
     from streams.settings import StreamSettings
-    from tickets.models import tickets
-    from tickets.store import SqlTicketStore
+    from tickets.store.models import tickets
+    from tickets.store.sql import SqlTicketStore
 
     path = args.district or sorted(glob.glob("var/districts/*.gpkg"))[0]
     district = load_district(path)

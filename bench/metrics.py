@@ -27,10 +27,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tickets import metrics, rollup, rollup_table  # noqa: E402
-from tickets.catalog import load_catalog  # noqa: E402
+from tickets import metrics  # noqa: E402
+from tickets.domain.catalog import load_catalog  # noqa: E402
+from tickets.metrics import rollup, rollup_table  # noqa: E402
 from tickets.settings import DATA_DIR  # noqa: E402
-from tickets.store import make_engine, migrate  # noqa: E402
+from tickets.store.sql import make_engine, migrate  # noqa: E402
 
 TARGET_MS = 300  # warm
 COLD_TARGET_MS = 1000  # a fresh process, the shared rollup table present

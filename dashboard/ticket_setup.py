@@ -2,7 +2,7 @@
 the deadline sweep; the ticket push).
 
 ``tickets/`` never parses tokens; the web process knows its callers as :class:`dashboard.auth.Principal` and hands
-the ticket package an :class:`tickets.actors.Actor` for each. ``admin`` (``GRIDPULSE_ADMIN_TOKEN``) is the district
+the ticket package an :class:`tickets.domain.actors.Actor` for each. ``admin`` (``GRIDPULSE_ADMIN_TOKEN``) is the district
 center; street, worker and department tokens keep their role.
 
 >>> server, socketio = create_app(district=d, extensions=[ticket_extension(store, open311_key=None)])  # doctest: +SKIP
@@ -21,7 +21,7 @@ from typing import Any
 
 from dashboard.auth import Principal
 from dashboard.background import Background
-from tickets.actors import Actor
+from tickets.domain.actors import Actor
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def ticket_settings(**explicit):
 
 def open_store(settings):
     """The ticket store of ``settings``, migrated to the newest schema."""
-    from tickets.store import SqlTicketStore
+    from tickets.store.sql import SqlTicketStore
 
     store = SqlTicketStore(settings.database_url)
     store.migrate()
@@ -66,7 +66,7 @@ def ticket_extension(store, *, open311_key: str | None, settings=None) -> Callab
     (outbox relay and sweep; the ticket push) to ``ctx.chores``; the demo sets ``ctx.ticket_chores.background.flow``."""
 
     def extend(ctx) -> None:
-        from tickets import web
+        from dashboard.api import ticket_routes as web
 
         def authenticate(token: str) -> Actor | None:
             return actor_for(ctx.tokens.principal(token))
@@ -104,7 +104,7 @@ class TicketBackground:
 
     def __init__(self, store, service, redis_client, *, stream: str, interval_s: float = 1.0,
                  sweep_every_s: float = 60.0, flow=None):
-        from tickets.outbox import OutboxRelay
+        from tickets.store.outbox import OutboxRelay
 
         self.relay = OutboxRelay(store, redis_client, stream=stream, maxlen=service.settings.outbox_maxlen,
                                  batch=service.settings.outbox_batch)

@@ -14,9 +14,9 @@ import struct
 import zlib
 from datetime import datetime
 
-from tickets.machine import ACTION_ROLES
-from tickets.photos import Upload
-from tickets.states import STEP_OF_STATE, State, Tier
+from tickets.domain.machine import ACTION_ROLES
+from tickets.domain.states import STEP_OF_STATE, State, Tier
+from tickets.store.photos import Upload
 
 ROLE_OF = {a: ("worker" if "worker" in roles and a in ("self_handle", "close") else sorted(roles)[-1])
            for a, roles in ACTION_ROLES.items()}

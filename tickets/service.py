@@ -12,19 +12,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from tickets import effects, visibility
-from tickets.actors import SYSTEM, Actor
-from tickets.calendar import WorkCalendar
-from tickets.catalog import Catalog, load_catalog
-from tickets.deadlines import Deadlines
-from tickets.errors import TicketError, bad_request, conflict, not_found
-from tickets.limits import TimeLimits
-from tickets.machine import NEEDS_DEPARTMENT, NEEDS_NOTE, NEEDS_PHOTO, allowed_actions, decide
-from tickets.models import tickets
-from tickets.photos import PhotoStore, Upload
+from tickets import visibility
+from tickets.domain import effects
+from tickets.domain.actors import SYSTEM, Actor
+from tickets.domain.calendar import WorkCalendar
+from tickets.domain.catalog import Catalog, load_catalog
+from tickets.domain.deadlines import Deadlines
+from tickets.domain.errors import TicketError, bad_request, conflict, not_found
+from tickets.domain.limits import TimeLimits
+from tickets.domain.machine import NEEDS_DEPARTMENT, NEEDS_NOTE, NEEDS_PHOTO, allowed_actions, decide
+from tickets.domain.states import FINAL_STATES, OPEN_STATES, Source, State, Tier
 from tickets.settings import TicketSettings, load_settings
-from tickets.states import FINAL_STATES, OPEN_STATES, Source, State, Tier
-from tickets.store import SqlTicketStore, StaleError
+from tickets.store.models import tickets
+from tickets.store.photos import PhotoStore, Upload
+from tickets.store.sql import SqlTicketStore, StaleError
 
 
 @dataclass

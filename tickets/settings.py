@@ -58,7 +58,7 @@ def load_settings(env=None, /, **explicit) -> TicketSettings:
 
 
 def _validate(s: TicketSettings) -> None:
-    from tickets.calendar import parse_periods
+    from tickets.domain.calendar import parse_periods
 
     if not 0 < s.yellow_ratio < 1:
         raise invalid("yellow_ratio", s.yellow_ratio, "between 0 and 1 (exclusive)")

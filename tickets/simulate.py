@@ -14,12 +14,13 @@ from datetime import UTC, date, datetime, time, timedelta
 import numpy as np
 import shapely
 
-from tickets import effects, policy
-from tickets.actors import Actor
-from tickets.errors import TicketError
-from tickets.machine import Decision
+from tickets import policy
+from tickets.domain import effects
+from tickets.domain.actors import Actor
+from tickets.domain.errors import TicketError
+from tickets.domain.machine import Decision
+from tickets.domain.states import FINAL_STATES, OPEN_STATES, TRANSITIONS, State, Tier
 from tickets.service import NewTicket, TicketService
-from tickets.states import FINAL_STATES, OPEN_STATES, TRANSITIONS, State, Tier
 
 DONGLI_GRIDS = 1147
 DONGLI_PER_DAY = 575.0
@@ -226,7 +227,7 @@ class TicketFlow:
         return {"created": made, "advanced": moved, "notices": notices}
 
     def _advance(self, now: datetime, dt_s: float) -> int:
-        from tickets.models import tickets as T
+        from tickets.store.models import tickets as T
 
         rows, _ = self.svc.store.list([T.c.state.in_([s.value for s in OPEN_STATES])], limit=2000,
                                       order=[T.c.updated_at])

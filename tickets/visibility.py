@@ -20,9 +20,9 @@ from collections.abc import Callable, Mapping
 
 from sqlalchemy import false, or_
 
-from tickets.actors import Actor
-from tickets.errors import TicketError, conflict
-from tickets.models import tickets
+from tickets.domain.actors import Actor
+from tickets.domain.errors import TicketError, conflict
+from tickets.store.models import tickets
 
 C = tickets.c
 WorkerGrid = Callable[[str], str | None]  # worker_id -> home grid code (None: not on the roster)

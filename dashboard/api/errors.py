@@ -1,6 +1,6 @@
 """The one error type of the HTTP APIs and the one helper that answers it.
 
-A handler raises :class:`ApiError` (or the ticket domain raises :class:`tickets.errors.TicketError`, a refusal of
+A handler raises :class:`ApiError` (or the ticket domain raises :class:`tickets.domain.errors.TicketError`, a refusal of
 the same shape); :func:`install` makes a blueprint answer both, HTTP errors, an unreachable Redis (503 with
 ``Retry-After``) and unexpected faults as ``{"error": code, "message": sentence}``.
 
@@ -16,7 +16,7 @@ import orjson
 import redis
 from werkzeug.exceptions import HTTPException
 
-from tickets.errors import TicketError
+from tickets.domain.errors import TicketError
 
 log = logging.getLogger(__name__)
 JSON_TYPE = "application/json; charset=utf-8"

@@ -4,7 +4,7 @@
 ``{"error": code, "message": sentence}`` (an unknown route, a wrong method, an unexpected fault), so what the
 document promises holds for routes no blueprint handles. The document is generated: the operations table below
 names each route's query, body and answer models, and the JSON Schemas come from the models themselves
-(:mod:`tickets.schemas`, :mod:`tickets.georeport`, :mod:`streams.schema`, :mod:`dashboard.api.schemas`).
+(:mod:`dashboard.api.ticket_schemas`, :mod:`dashboard.api.open311_schemas`, :mod:`streams.schema`, :mod:`dashboard.api.schemas`).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
+from dashboard.api import open311_schemas as o311
 from dashboard.api import schemas as live
+from dashboard.api import ticket_schemas as t
 from dashboard.api.errors import error_response
 from streams.schema import BatchResult
-from tickets import georeport as o311
-from tickets import schemas as t
 
 log = logging.getLogger(__name__)
 REF = "#/components/schemas/{model}"

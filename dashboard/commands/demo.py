@@ -221,7 +221,7 @@ def _foreign_tickets(store, district) -> str | None:
     """The grid code of a ticket from another district, if the store holds one."""
     from sqlalchemy import select
 
-    from tickets.models import tickets as T
+    from tickets.store.models import tickets as T
 
     with store.engine.connect() as conn:
         code = conn.execute(select(T.c.grid_code).where(T.c.grid_code.is_not(None)).limit(1)).scalar()

@@ -66,7 +66,7 @@ def metrics(
 ) -> None:
     """Print closure-loop metrics for a period (both closure rates, labelled)."""
     from tickets import metrics as m
-    from tickets.store import make_engine
+    from tickets.store.sql import make_engine
 
     end = date.fromisoformat(to) if to else date.today()
     start = date.fromisoformat(from_) if from_ else end - timedelta(days=29)
@@ -100,9 +100,9 @@ def rollup(clear: bool = typer.Option(False, "--clear", help="forget every store
 
     Clearing is always safe: partials are recomputed on demand (the first five-year step then takes seconds).
     """
-    from tickets import rollup_table
-    from tickets.store import make_engine
-    from tickets.store import migrate as upgrade
+    from tickets.metrics import rollup_table
+    from tickets.store.sql import make_engine
+    from tickets.store.sql import migrate as upgrade
 
     engine = make_engine(_url(database))
     upgrade(engine)

@@ -26,7 +26,7 @@ import redis
 
 from dashboard.background import Background
 from streams.contract import DISTRICT_ROOM, EV_TICKETS, NAMESPACE, TICKET_FIELDS, room_for
-from tickets.board import ticket_points
+from tickets.metrics.board import ticket_points
 
 log = logging.getLogger(__name__)
 GROUP = "ticket-push"

@@ -34,12 +34,11 @@ def site(tmp_path_factory):
     from streams.settings import StreamSettings
     from tests.conftest import make_box_district
     from tests.dashboard.conftest import FakeReader
-    from tests.tickets.conftest import with_locator
     from tickets.settings import load_settings
     from tickets.simulate import backfill
-    from tickets.store import SqlTicketStore
+    from tickets.store.sql import SqlTicketStore
 
-    district = with_locator(make_box_district())
+    district = make_box_district()
     store = SqlTicketStore(f"sqlite:///{tmp_path_factory.mktemp('db') / 'tickets.db'}")
     store.migrate()
     settings = load_settings(photo_dir=tmp_path_factory.mktemp("photos"), database_url="sqlite://")
@@ -50,8 +49,8 @@ def site(tmp_path_factory):
                            tokens=tokens, roster=roster, reader=FakeReader(roster), message_queue=None, ingest=False,
                            extensions=[ticket_extension(store, open311_key=None, settings=settings)])
     from tests.tickets.conftest import DISTRICT, JPEG
-    from tickets.photos import Upload
     from tickets.service import NewTicket
+    from tickets.store.photos import Upload
 
     # the newest ticket of community 120110002001, with a photo the drawer must show
     server.extensions["tickets"].create(NewTicket(category="1101", lon=117.315, lat=39.095, description="有照片",

@@ -168,8 +168,8 @@ def test_the_wall_shows_live_dots_tickets_and_panels(stack, browser, box_distric
 
 def test_closing_a_ticket_moves_the_closed_count(stack, browser):
     from tests.tickets.conftest import JPEG
-    from tickets.actors import Actor
-    from tickets.photos import Upload
+    from tickets.domain.actors import Actor
+    from tickets.store.photos import Upload
 
     page = open_wall(browser, f"{stack.url}/?token={ADMIN}")
     t = report(stack, ADMIN, WEST)

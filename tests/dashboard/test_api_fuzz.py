@@ -42,7 +42,7 @@ def fuzz_app(redis_url, tmp_path_factory):
     from tests.conftest import make_box_district
     from tests.dashboard.conftest import FakeReader
     from tickets.settings import load_settings
-    from tickets.store import SqlTicketStore
+    from tickets.store.sql import SqlTicketStore
 
     tmp_path, key_prefix = tmp_path_factory.mktemp("fuzz"), f"t-fuzz-{uuid.uuid4().hex[:8]}"
     box_district = make_box_district()

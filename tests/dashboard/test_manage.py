@@ -20,7 +20,7 @@ from dashboard.screens.manage.selection import (
 )
 from dashboard.screens.manage.units import Units
 from dashboard.settings import WebSettings
-from tickets.catalog import load_catalog
+from tickets.domain.catalog import load_catalog
 from tickets.metrics import Period
 
 GRID = "120110001001001"

@@ -15,7 +15,7 @@ from tests.dashboard.conftest import ADMIN, STREET1, STREET2
 from tickets import metrics
 from tickets.settings import load_settings
 from tickets.simulate import backfill
-from tickets.store import SqlTicketStore
+from tickets.store.sql import SqlTicketStore
 
 N_OUTPUTS = 32
 
@@ -27,9 +27,8 @@ def web(tmp_path_factory):
     from streams.settings import StreamSettings
     from tests.conftest import make_box_district
     from tests.dashboard.conftest import FakeReader
-    from tests.tickets.conftest import with_locator
 
-    district = with_locator(make_box_district())
+    district = make_box_district()
     store = SqlTicketStore("sqlite://")
     store.migrate()
     settings = load_settings(photo_dir=tmp_path_factory.mktemp("photos"), database_url="sqlite://")

@@ -6,11 +6,11 @@ import pytest
 
 from dashboard.push.tickets import GROUP, TicketPush, messages_by_room, ticket_rows
 from streams.contract import DISTRICT_ROOM, TICKET_FIELDS
-from tests.tickets.conftest import INSIDE, WORKER, with_locator
-from tickets.outbox import OutboxRelay
+from tests.tickets.conftest import INSIDE, WORKER
 from tickets.service import NewTicket, TicketService
 from tickets.settings import load_settings
-from tickets.store import SqlTicketStore
+from tickets.store.outbox import OutboxRelay
+from tickets.store.sql import SqlTicketStore
 
 EVENT = {"ticket_id": 7, "number": "N7", "action": "report", "to_state": "REPORTED", "grid_code": "120110001001001",
          "street_code": "120110001", "lon": 117.3, "lat": 39.1, "category_code": "1101",
@@ -43,7 +43,7 @@ def test_every_event_goes_to_the_district_and_its_streets_room():
 def service(box_district, tmp_path):
     store = SqlTicketStore("sqlite://")
     store.migrate()
-    return TicketService(store, with_locator(box_district), load_settings(photo_dir=tmp_path, database_url="sqlite://"))
+    return TicketService(store, box_district, load_settings(photo_dir=tmp_path, database_url="sqlite://"))
 
 
 @pytest.mark.integration

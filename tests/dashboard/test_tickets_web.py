@@ -11,7 +11,7 @@ from dashboard.auth import Principal, TokenRegistry
 from dashboard.ticket_setup import TicketBackground, actor_for, service_of, ticket_extension
 from tests.dashboard.conftest import ADMIN, STREET1, STREET2
 from tickets.settings import load_settings
-from tickets.store import SqlTicketStore
+from tickets.store.sql import SqlTicketStore
 
 WORKER, DEPT = "worker-token-0001", "dept-token-00001"
 INSIDE = (117.305, 39.095)  # the north-west box: street 120110001
@@ -114,6 +114,6 @@ def test_background_chores_send_every_ticket_event_to_redis(web, store, redis_ur
         chores.stop()
     assert r.xlen(stream) == 3
     assert chores.relay.pending() == 0
-    from tickets import rollup
+    from tickets.metrics import rollup
 
     assert rollup.CACHE.size(store.engine) >= 12  # warmed: a year's whole months, at least

@@ -18,7 +18,7 @@ from tests.dashboard.conftest import ADMIN, STREET1, STREET2
 from tests.dashboard.wallkit import CJK, by_id, find, page_content, screen_config, texts
 from tickets import metrics
 from tickets.settings import load_settings
-from tickets.store import SqlTicketStore
+from tickets.store.sql import SqlTicketStore
 
 WORKER = "worker-token-0001"
 WEST, EAST = (117.305, 39.095), (117.325, 39.075)  # street 120110001 / street 120110002

@@ -8,15 +8,15 @@ from datetime import UTC, date, datetime
 import pytest
 
 from tests.conftest import make_box_district
-from tests.tickets.conftest import DEPT, INSIDE, JPEG, STREET_CENTER, WORKER, Clock, with_locator
+from tests.tickets.conftest import DEPT, INSIDE, JPEG, STREET_CENTER, WORKER, Clock
 from tests.tickets.invariants import check_invariants
 from tickets import metrics
-from tickets.errors import TicketError
-from tickets.photos import Upload
+from tickets.domain.errors import TicketError
 from tickets.service import NewTicket, TicketService
 from tickets.settings import load_settings
 from tickets.simulate import backfill
-from tickets.store import SqlTicketStore, make_engine
+from tickets.store.photos import Upload
+from tickets.store.sql import SqlTicketStore, make_engine
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -59,7 +59,7 @@ def pg_store(pg_database):
 
 @pytest.fixture
 def pg_service(pg_store, tmp_path):
-    return TicketService(pg_store, with_locator(make_box_district()), load_settings(photo_dir=tmp_path),
+    return TicketService(pg_store, make_box_district(), load_settings(photo_dir=tmp_path),
                          clock=Clock())
 
 
@@ -79,7 +79,7 @@ def test_loop_on_postgres(pg_service):
 
 
 def test_metrics_invariants_and_equal_to_sqlite(pg_database, tmp_path):
-    district = with_locator(make_box_district())
+    district = make_box_district()
     settings = load_settings(photo_dir=tmp_path)
     pg_store = SqlTicketStore(pg_database())
     pg_store.migrate()
@@ -114,10 +114,10 @@ def test_the_rollup_table_is_shared_between_engines_and_equal_to_sqlite(pg_datab
     through one is counted by both; and every figure equals SQLite's over the same history."""
     from sqlalchemy import select, update
 
-    from tickets import rollup, rollup_table
-    from tickets.models import tickets
+    from tickets.metrics import rollup, rollup_table
+    from tickets.store.models import tickets
 
-    district = with_locator(make_box_district())
+    district = make_box_district()
     settings = load_settings(photo_dir=tmp_path)
     url = pg_database()
     SqlTicketStore(url).migrate()

@@ -9,11 +9,11 @@ import pytest
 import redis
 
 from tests.conftest import make_box_district
-from tests.tickets.conftest import INSIDE, STREET_CENTER, WORKER, Clock, with_locator
-from tickets.outbox import OutboxRelay
+from tests.tickets.conftest import INSIDE, STREET_CENTER, WORKER, Clock
 from tickets.service import NewTicket, TicketService
 from tickets.settings import load_settings
-from tickets.store import SqlTicketStore
+from tickets.store.outbox import OutboxRelay
+from tickets.store.sql import SqlTicketStore
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +35,7 @@ def test_nothing_lost_when_redis_comes_back(live_redis, tmp_path):
     client, stream = live_redis
     store = SqlTicketStore(f"sqlite:///{tmp_path}/t.db")
     store.migrate()
-    svc = TicketService(store, with_locator(make_box_district()), load_settings(photo_dir=tmp_path), clock=Clock())
+    svc = TicketService(store, make_box_district(), load_settings(photo_dir=tmp_path), clock=Clock())
     down = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)  # nothing listens there
     relay_down = OutboxRelay(store, down, stream=stream)
     ids = [svc.create(NewTicket("1101", *INSIDE), WORKER)["id"] for _ in range(5)]

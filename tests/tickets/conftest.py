@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from tickets.actors import Actor
+from tickets.domain.actors import Actor
 from tickets.settings import load_settings
-from tickets.store import SqlTicketStore
+from tickets.store.sql import SqlTicketStore
 
 # Monday 2024-11-18 10:00 Asia/Shanghai: inside working hours
 T0 = datetime(2024, 11, 18, 2, 0, tzinfo=UTC)
@@ -19,29 +17,6 @@ DATA = Path(__file__).parent / "data"
 JPEG = (DATA / "sample.jpg").read_bytes()  # real images (CPython's imghdr samples): photos are checked by structure
 PNG = (DATA / "sample.png").read_bytes()
 WEBP = (DATA / "sample.webp").read_bytes()
-
-
-class ShapelyLocator:
-    """Stand-in for geo.locate while it is being written: a covers() loop over the grids."""
-
-    def __init__(self, grids):
-        self.codes = list(grids["code"])
-        self.geoms = list(grids.geometry)
-
-    def locate_one(self, lon, lat):
-        from shapely.geometry import Point
-
-        p = Point(lon, lat)
-        return next((c for c, g in zip(self.codes, self.geoms, strict=True) if g.covers(p)), None)
-
-    def locate_codes(self, lons, lats):
-        return np.array([self.locate_one(x, y) for x, y in zip(lons, lats, strict=True)], dtype=object)
-
-
-def with_locator(district):
-    if importlib.util.find_spec("geo.locate") is None:
-        district.__dict__["locator"] = ShapelyLocator(district.grids)  # cached_property slot
-    return district
 
 
 class Clock:
@@ -58,7 +33,7 @@ class Clock:
 
 @pytest.fixture
 def district(box_district):
-    return with_locator(box_district)
+    return box_district
 
 
 @pytest.fixture
@@ -108,7 +83,7 @@ TOKENS = {"worker-token": WORKER, "street-token": STREET_CENTER, "dept-token": D
 def client(service):
     import flask
 
-    from tickets.web import register
+    from dashboard.api.ticket_routes import register
 
     app = flask.Flask("tickets-test")
     register(app, store=service.store, district=service.district, authenticate=TOKENS.get, open311_key="k-311",

@@ -141,3 +141,19 @@ def test_metrics_endpoint(client):
     assert [r["key"] for r in s.json["rows"]] == [10]
     k = client.get("/api/v1/metrics/rankings?from=2024-11-01&to=2024-11-30&of=workers", headers=auth("admin-token"))
     assert k.json["rows"][0]["rank"] == 1 and k.json["rows"][0]["name"] == "格格0"
+
+
+def test_a_handler_answers_on_its_own_in_a_request_context(client):
+    """Handlers are module-level functions: a test reaches one without going through the router."""
+    import orjson
+
+    from dashboard.api import tickets as ticket_api
+    from dashboard.api.errors import ApiError
+
+    app = client.application
+    with app.test_request_context("/api/v1/departments?tier=community", headers=auth("street-token")):
+        deps = orjson.loads(ticket_api.departments().get_data())["departments"]
+    assert deps and {d["tier"] for d in deps} == {"community"}
+    with app.test_request_context("/api/v1/departments"), pytest.raises(ApiError) as refused:
+        ticket_api.departments()
+    assert (refused.value.status, refused.value.error) == (401, "unauthenticated")

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tests.tickets.conftest import INSIDE, T0, WORKER
-from tickets import board
+from tickets.metrics import board
 from tickets.service import NewTicket
 
 

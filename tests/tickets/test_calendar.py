@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tickets.calendar import WorkCalendar, parse_periods, read_holidays
+from tickets.domain.calendar import WorkCalendar, parse_periods, read_holidays
 from tickets.settings import DATA_DIR
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from tests.tickets.invariants import COUNTS, total
-from tickets import drill, metrics
-from tickets.board import light_of
-from tickets.models import tickets
+from tickets import metrics
+from tickets.metrics import drill
+from tickets.metrics.board import light_of
 from tickets.simulate import backfill
+from tickets.store.models import tickets
 
 NOW = datetime(2024, 11, 22, 8, 0, tzinfo=UTC)
 PERIOD = metrics.Period(date(2024, 10, 25), date(2024, 11, 22))
@@ -20,14 +21,13 @@ PERIOD = metrics.Period(date(2024, 10, 25), date(2024, 11, 22))
 @pytest.fixture(scope="module")
 def filled(tmp_path_factory):
     from tests.conftest import make_box_district
-    from tests.tickets.conftest import with_locator
     from tickets.settings import load_settings
-    from tickets.store import SqlTicketStore
+    from tickets.store.sql import SqlTicketStore
 
     store = SqlTicketStore("sqlite://")
     store.migrate()
     settings = load_settings(photo_dir=tmp_path_factory.mktemp("p"))
-    backfill(store, with_locator(make_box_district()), days=45, seed=11, now=NOW, settings=settings, per_day=40)
+    backfill(store, make_box_district(), days=45, seed=11, now=NOW, settings=settings, per_day=40)
     yield store
     store.engine.dispose()
 

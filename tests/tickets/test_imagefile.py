@@ -7,8 +7,8 @@ import struct
 import pytest
 
 from tests.tickets.conftest import JPEG, PNG, WEBP
-from tickets.imagefile import kind
 from tickets.policy import tiny_png
+from tickets.store.imagefile import kind
 
 
 def box(kind_: bytes, payload: bytes) -> bytes:

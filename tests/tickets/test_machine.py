@@ -19,16 +19,15 @@ from tests.tickets.conftest import (
     STREET_DEPT,
     WORKER,
     Clock,
-    with_locator,
 )
-from tickets.actors import Actor
-from tickets.errors import TicketError
-from tickets.machine import ACTION_ROLES, allowed_actions, decide
-from tickets.photos import Upload
+from tickets.domain.actors import Actor
+from tickets.domain.errors import TicketError
+from tickets.domain.machine import ACTION_ROLES, allowed_actions, decide
+from tickets.domain.states import ACTIONS, FINAL_STATES, TRANSITIONS, State, Tier
 from tickets.service import NewTicket, TicketService
 from tickets.settings import load_settings
-from tickets.states import ACTIONS, FINAL_STATES, TRANSITIONS, State, Tier
-from tickets.store import SqlTicketStore
+from tickets.store.photos import Upload
+from tickets.store.sql import SqlTicketStore
 
 ROSTER = {WORKER.worker_id: GRID, OTHER_WORKER.worker_id: "120110002001001"}
 
@@ -120,7 +119,7 @@ class TicketLoop(RuleBasedStateMachine):
         self.clock = Clock()
         self.store = SqlTicketStore("sqlite://")
         self.store.migrate()
-        self.svc = TicketService(self.store, with_locator(make_box_district()),
+        self.svc = TicketService(self.store, make_box_district(),
                                  load_settings(photo_dir="/tmp/gp-test-photos"), clock=self.clock)
         self.ids: list[int] = []
         self.frozen: dict[int, dict] = {}  # ticket id -> remaining clocks when suspended

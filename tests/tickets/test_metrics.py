@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from tests.tickets.invariants import check_invariants, p90_nearest_rank
 from tickets import metrics
-from tickets.models import tickets
 from tickets.simulate import backfill
+from tickets.store.models import tickets
 
 NOW = datetime(2024, 11, 22, 8, 0, tzinfo=UTC)
 
@@ -18,14 +18,13 @@ NOW = datetime(2024, 11, 22, 8, 0, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def filled(tmp_path_factory):
     from tests.conftest import make_box_district
-    from tests.tickets.conftest import with_locator
     from tickets.settings import load_settings
-    from tickets.store import SqlTicketStore
+    from tickets.store.sql import SqlTicketStore
 
     store = SqlTicketStore("sqlite://")
     store.migrate()
     settings = load_settings(photo_dir=tmp_path_factory.mktemp("p"))
-    n = backfill(store, with_locator(make_box_district()), days=60, seed=7, now=NOW, settings=settings,
+    n = backfill(store, make_box_district(), days=60, seed=7, now=NOW, settings=settings,
                  per_day=40)
     yield store, n
     store.engine.dispose()
@@ -98,7 +97,7 @@ def test_bad_level_and_filter(filled):
 def test_new_figures_recounted_in_python(filled):
     """Lights, returns and handling hours against a count over the loaded rows (the lights by the same rule
     a ticket's own light is shown with)."""
-    from tickets.deadlines import Deadlines
+    from tickets.domain.deadlines import Deadlines
 
     store, _ = filled
     period = PERIODS[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.tickets.conftest import GRID, STREET, T0, auth
-from tickets import rollup
+from tickets.metrics import rollup
 from tickets.simulate import backfill
 
 OTHER = "120110002"
@@ -21,17 +21,17 @@ def api(tmp_path_factory):
     """The API over 60 days of history on the box district (2 streets), read-only: built once for the module."""
     import flask
 
+    from dashboard.api.ticket_routes import register
     from tests.conftest import make_box_district
-    from tests.tickets.conftest import TOKENS, Clock, with_locator
+    from tests.tickets.conftest import TOKENS, Clock
     from tickets.service import TicketService
     from tickets.settings import load_settings
-    from tickets.store import SqlTicketStore
-    from tickets.web import register
+    from tickets.store.sql import SqlTicketStore
 
     store = SqlTicketStore("sqlite://")
     store.migrate()
     settings = load_settings(photo_dir=tmp_path_factory.mktemp("photos"), database_url="sqlite://")
-    service = TicketService(store, with_locator(make_box_district()), settings, clock=Clock())
+    service = TicketService(store, make_box_district(), settings, clock=Clock())
     backfill(store, service.district, days=60, seed=4, now=T0, settings=settings, per_day=30)
     rollup.CACHE.clear()
     app = flask.Flask("metrics-api-test")

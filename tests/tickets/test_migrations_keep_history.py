@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from tickets.store import migrate
+from tickets.store.sql import migrate
 
 
 def _dummy(kind: str, name: str, k: int):

@@ -137,7 +137,7 @@ def test_get_errors(client, url, status):
 def test_posting_disabled_without_a_key(service):
     import flask
 
-    from tickets.web import register
+    from dashboard.api.ticket_routes import register
 
     app = flask.Flask("no-key")
     register(app, store=service.store, district=service.district, authenticate=dict().get, open311_key=None,

@@ -107,7 +107,7 @@ def test_api_key_in_the_query_string_of_a_post(client, service):
 def test_api_key_is_compared_in_constant_time(client, monkeypatch):
     import hmac
 
-    from tickets import open311
+    from dashboard.api import open311
 
     seen, real = [], hmac.compare_digest
 

@@ -6,8 +6,8 @@ import orjson
 import redis
 
 from tests.tickets.conftest import INSIDE, STREET_CENTER, WORKER
-from tickets.outbox import OutboxRelay
 from tickets.service import NewTicket
+from tickets.store.outbox import OutboxRelay
 
 
 class FakeRedis:
@@ -55,7 +55,7 @@ def test_run_stops(tmp_path, district, settings):
     import threading
 
     from tickets.service import TicketService
-    from tickets.store import SqlTicketStore
+    from tickets.store.sql import SqlTicketStore
 
     store = SqlTicketStore(f"sqlite:///{tmp_path}/t.db")  # a file: the relay thread has its own connection
     store.migrate()

@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, insert, select, update
 
 from tests.tickets.invariants import p90_nearest_rank
-from tickets import metrics, rollup, rollup_table
-from tickets.models import tickets
+from tickets import metrics
+from tickets.metrics import rollup, rollup_table
 from tickets.simulate import backfill
+from tickets.store.models import tickets
 
 NOW = datetime(2024, 11, 22, 8, 0, tzinfo=UTC)
 WITH_OCTOBER = metrics.Period(date(2024, 9, 24), date(2024, 11, 22))
@@ -60,13 +61,12 @@ def test_merge_adds_counts_and_concatenates_close_times():
 @pytest.fixture
 def filled(tmp_path):
     from tests.conftest import make_box_district
-    from tests.tickets.conftest import with_locator
     from tickets.settings import load_settings
-    from tickets.store import SqlTicketStore
+    from tickets.store.sql import SqlTicketStore
 
     store = SqlTicketStore("sqlite://")
     store.migrate()
-    backfill(store, with_locator(make_box_district()), days=100, seed=3, now=NOW,
+    backfill(store, make_box_district(), days=100, seed=3, now=NOW,
              settings=load_settings(photo_dir=tmp_path / "p"), per_day=30)
     yield store
     store.engine.dispose()

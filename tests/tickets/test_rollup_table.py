@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 from sqlalchemy import func, insert, select, update
 
-from tickets import metrics, rollup, rollup_table
-from tickets.models import metrics_rollup, tickets
+from tickets import metrics
+from tickets.metrics import rollup, rollup_table
 from tickets.simulate import backfill
-from tickets.store import SqlTicketStore, make_engine
+from tickets.store.models import metrics_rollup, tickets
+from tickets.store.sql import SqlTicketStore, make_engine
 
 NOW = datetime(2024, 11, 22, 8, 0, tzinfo=UTC)
 FIVE_MONTHS = metrics.Period(date(2024, 6, 20), date(2024, 11, 22))  # July to October whole
@@ -24,13 +25,12 @@ LEVELS = ("district", "street", "grid", "department")
 def db_file(tmp_path_factory):
     """A SQLite file with 160 days of history, migrated; each test gets its own copy."""
     from tests.conftest import make_box_district
-    from tests.tickets.conftest import with_locator
     from tickets.settings import load_settings
 
     path = tmp_path_factory.mktemp("rollup") / "base.db"
     store = SqlTicketStore(f"sqlite:///{path}")
     store.migrate()
-    backfill(store, with_locator(make_box_district()), days=160, seed=5, now=NOW,
+    backfill(store, make_box_district(), days=160, seed=5, now=NOW,
              settings=load_settings(photo_dir=path.parent / "p"), per_day=20)
     store.engine.dispose()
     return path
@@ -202,7 +202,7 @@ def test_percentiles_from_the_table_need_the_close_times(engines, fills):
 
 
 def test_migration_0003_fills_handle_s_of_existing_tickets(db_file, tmp_path):
-    from tickets.store import migrate
+    from tickets.store.sql import migrate
 
     with make_engine(f"sqlite:///{db_file}").connect() as conn:
         done = [dict(r) for r in conn.execute(select(tickets).where(tickets.c.handle_s.is_not(None)).limit(20))

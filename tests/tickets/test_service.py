@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.tickets.conftest import DEPT, DISTRICT, GRID, INSIDE, JPEG, OUTSIDE, PNG, STREET_CENTER, WORKER
-from tickets.errors import TicketError
-from tickets.models import outbox, photos, tickets, transitions
-from tickets.photos import Upload
+from tickets.domain.errors import TicketError
 from tickets.service import NewTicket
+from tickets.store.models import outbox, photos, tickets, transitions
+from tickets.store.photos import Upload
 
 
 def counts(store):

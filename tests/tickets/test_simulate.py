@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from tickets.models import outbox, tickets, transitions
+from tickets.domain.states import TRANSITIONS, State
 from tickets.simulate import TicketFlow, backfill, scale
-from tickets.states import TRANSITIONS, State
+from tickets.store.models import outbox, tickets, transitions
 
 NOW = datetime(2024, 11, 22, 8, 0, tzinfo=UTC)
 

@@ -2,11 +2,11 @@
 
 import pytest
 
-from tickets.actors import Actor, actors_from_config
-from tickets.catalog import load_catalog
-from tickets.limits import STEPS, TimeLimits
+from tickets.domain.actors import Actor, actors_from_config
+from tickets.domain.catalog import load_catalog
+from tickets.domain.limits import STEPS, TimeLimits
+from tickets.domain.states import Tier
 from tickets.settings import DATA_DIR, SettingsError, load_settings
-from tickets.states import Tier
 
 
 def test_catalog_has_a_third_safety():

@@ -1,11 +1,11 @@
-"""Alembic environment: uses the connection handed over by :func:`tickets.store.migrate` or the configured URL."""
+"""Alembic environment: uses the connection handed over by :func:`tickets.store.sql.migrate` or the configured URL."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
 
-from tickets.models import metadata
+from tickets.store.models import metadata
 
 config = context.config
 

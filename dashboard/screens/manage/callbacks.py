@@ -21,7 +21,7 @@ from dashboard.screens.manage import views as V
 from dashboard.screens.manage.data import PAGE_SIZE, read_recent
 from dashboard.screens.manage.selection import FILTER_KEYS, Selection, SelectionError, parse, scoped
 from dashboard.screens.manage.units import units_of
-from tickets.board import light_of
+from tickets.metrics.board import light_of
 
 log = logging.getLogger(__name__)
 EXPORTS = ("units", "trend", "lights", "categories", "departments", "tickets", "kpis")

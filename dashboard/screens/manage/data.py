@@ -1,7 +1,7 @@
 """What the drill-down shows for one selection, read from the ticket store in one go.
 
 Figures come from :mod:`tickets.metrics` (summary, series, ranking: the same functions as ``/api/v1/metrics``, so
-the screen and the API never disagree) and, for what the metrics do not answer yet, :mod:`tickets.drill`
+the screen and the API never disagree) and, for what the metrics do not answer yet, :mod:`tickets.metrics.drill`
 (department extras, lights, the ticket list, and the tier filter). Every figure counts the cohort of tickets
 reported in the period.
 """
@@ -20,7 +20,8 @@ from datetime import datetime
 from sqlalchemy.pool import StaticPool
 
 from dashboard.screens.manage.selection import Selection, previous
-from tickets import drill, metrics
+from tickets import metrics
+from tickets.metrics import drill
 
 PAGE_SIZE = 15
 RECENT_TTL_S = 20.0  # a view read less than this ago is drawn again as it was (back button, a second click)

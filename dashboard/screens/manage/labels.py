@@ -1,5 +1,5 @@
 """Every label of the manager's drill-down as (zh-CN, en); definitions of the figures come from
-:data:`tickets.metrics.DEFINITIONS` and :data:`tickets.drill.DEFINITIONS`."""
+:data:`tickets.metrics.DEFINITIONS` and :data:`tickets.metrics.drill.DEFINITIONS`."""
 
 from __future__ import annotations
 

@@ -17,9 +17,9 @@ from dashboard.screens.manage import labels as L
 from dashboard.screens.manage.figures import graph_config
 from dashboard.screens.manage.selection import FILTER_KEYS, SelectionError, parse, scoped
 from dashboard.screens.manage.units import units_of
-from tickets.drill import DEFINITIONS as DRILL
+from tickets.domain.states import Tier
 from tickets.metrics import DEFINITIONS
-from tickets.states import Tier
+from tickets.metrics.drill import DEFINITIONS as DRILL
 
 FILES = ["manage.css", "manage.js"]
 PATH = "/manage"

@@ -18,8 +18,8 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from urllib.parse import parse_qsl, urlencode
 
+from tickets.domain.states import Source, Tier
 from tickets.metrics import Period
-from tickets.states import Source, Tier
 
 PERIODS = ("today", "7d", "month", "quarter", "year", "custom")
 LEVELS = ("district", "street", "community", "grid")

@@ -15,8 +15,7 @@ from dashboard.screens.manage import data as D
 from dashboard.screens.manage import labels as L
 from dashboard.screens.manage.selection import Selection, previous
 from dashboard.screens.manage.views import change, state_name
-from tickets import drill
-from tickets.metrics import DEFINITIONS
+from tickets.metrics import DEFINITIONS, drill
 
 MAX_TICKETS = 100_000  # one export; a larger cohort needs a narrower selection
 

@@ -15,8 +15,8 @@ from dashboard.screens.kit import info, tr
 from dashboard.screens.localtime import zone
 from dashboard.screens.manage import labels as L
 from dashboard.screens.manage.selection import LEVELS, Selection
+from tickets.domain.states import STATE_NAMES_ZH
 from tickets.metrics import DEFINITIONS
-from tickets.states import STATE_NAMES_ZH
 
 
 def fmt(value, kind: str) -> str:

@@ -11,7 +11,8 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tickets import board, metrics
+from tickets import metrics
+from tickets.metrics import board
 
 log = logging.getLogger(__name__)
 TREND_DAYS = 30

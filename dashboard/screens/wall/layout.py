@@ -15,7 +15,7 @@ from dashboard.screens.kit import info, tr
 from dashboard.screens.wall import labels as L
 from dashboard.screens.wall.data import recent_feed
 from dashboard.screens.wall.figures import empty_trend, wall_map_figure
-from tickets.board import OVERDUE_DEFINITION
+from tickets.metrics.board import OVERDUE_DEFINITION
 
 log = logging.getLogger(__name__)
 FILES = ["wall.css", "heat.js", "overlay.js", "workers.js", "draw.js", "feed.js", "hover.js", "wall.js"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import tickets.models
+import tickets.store.models
 
 revision = "0004"
 down_revision = "0003_unlocated"
@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.Column("rows", sa.LargeBinary(), nullable=False),
         sa.Column("close_s", sa.LargeBinary(), nullable=True),
         sa.Column("query", sa.Text(), nullable=False),
-        sa.Column("computed_at", tickets.models.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("computed_at", tickets.store.models.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("query_hash", "month"),
     )
 

@@ -11,7 +11,7 @@ past month is fixed, whatever ``now`` is (the "now" figures concern open tickets
 Partials hold the raw counts (additive), the sum and count of close times (for the mean) and, when a percentile is
 asked for, the close times themselves (a month of a Dongli-sized district is about 17,000 floats).
 The cache is per engine and per process, bounded (least recently used first out), and safe across threads.
-Behind it, the same partials are kept in the SQL store's ``metrics_rollup`` table (:mod:`tickets.rollup_table`),
+Behind it, the same partials are kept in the SQL store's ``metrics_rollup`` table (:mod:`tickets.metrics.rollup_table`),
 so a restarted process or a new web node reads them instead of recomputing (a cold five-year step: seconds → well
 under one); both levels are checked against the month's settled count, so neither can serve a stale figure.
 """
@@ -30,9 +30,9 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 from sqlalchemy import Connection, Engine, func, select
 
-from tickets import rollup_table
-from tickets.models import tickets
-from tickets.states import OPEN_STATES
+from tickets.domain.states import OPEN_STATES
+from tickets.metrics import rollup_table
+from tickets.store.models import tickets
 
 C = tickets.c
 OPEN = sorted(s.value for s in OPEN_STATES)

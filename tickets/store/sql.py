@@ -17,9 +17,9 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, func, select, update
 from sqlalchemy.pool import StaticPool
 
-from tickets.models import outbox, photos, tickets, transitions
+from tickets.store.models import outbox, photos, tickets, transitions
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"  # tickets/migrations: package-data
 
 
 class StaleError(Exception):

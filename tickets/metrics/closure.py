@@ -3,7 +3,7 @@
 The population of every figure is the cohort of tickets *reported* in the period (local days,
 inclusive) within the scope, so every count of a parent equals the sum over its children and
 every rate stays within [0, 1]. "Now" figures (open, overdue) are those of the same cohort at ``as_of``.
-Settled tickets of whole months are added up from :mod:`tickets.rollup`'s cache (they never change);
+Settled tickets of whole months are added up from :mod:`tickets.metrics.rollup`'s cache (they never change);
 open tickets and the days around whole months are always read fresh.
 """
 
@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import Engine, and_, case, func, literal, or_, select
 
-from tickets import rollup
-from tickets.models import tickets
-from tickets.states import OPEN_STATES
+from tickets.domain.states import OPEN_STATES
+from tickets.metrics import rollup
+from tickets.store.models import tickets
 
 C = tickets.c
 LEVELS = {

@@ -14,7 +14,7 @@ import threading
 import redis
 from sqlalchemy import delete, select
 
-from tickets.models import outbox
+from tickets.store.models import outbox
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ class OutboxRelay:
 
     Parameters
     ----------
-    store_or_engine : a :class:`tickets.store.SqlTicketStore` or an Engine.
+    store_or_engine : a :class:`tickets.store.sql.SqlTicketStore` or an Engine.
     redis_client : a redis-py client.
     stream : the Redis stream key.
     batch : rows per round trip.

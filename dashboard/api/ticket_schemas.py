@@ -1,6 +1,6 @@
 """The internal ticket API's contract as pydantic models: what a request may carry and what an answer holds.
 
-Request models parse input (:mod:`tickets.params`); response models describe the answers for the OpenAPI document
+Request models parse input (:mod:`dashboard.api.params`); response models describe the answers for the OpenAPI document
 (``/api/v1/openapi.json``). Limits are hard caps on the wire; the service checks the configurable ones
 (``max_description_chars``) and the ones that need the catalog or the map.
 """
@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tickets.states import ACTIONS, Source, State, Tier
+from tickets.domain.states import ACTIONS, Source, State, Tier
 
 LONG_TEXT = 20_000  # above any sensible max_description_chars; the service applies the configured limit
 

@@ -74,9 +74,6 @@ TRANSITIONS: dict[str, tuple[frozenset[State], State | None]] = {
 }
 ACTIONS = tuple(TRANSITIONS)
 
-# History-only entries written by the system (not actions anyone may send): the traffic light's notices.
-NOTICES = ("report", "supervise", "overdue")
-
 # The working-time step a ticket is in while in each state; SUSPENDED has none: its clock is stopped.
 STEP_OF_STATE: dict[State, str | None] = {
     State.REPORTED: "register",

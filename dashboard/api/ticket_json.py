@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tickets.states import STATE_NAMES_ZH
+from tickets.domain.states import STATE_NAMES_ZH
 
 PUBLIC_FIELDS = (
     "id", "number", "version", "category_code", "major_code", "source", "description", "lon", "lat", "address",

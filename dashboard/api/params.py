@@ -2,28 +2,32 @@
 
 A JSON body is validated by the model's own JSON parser in strict mode (``"version": 1.9`` or ``true`` is not an
 integer; nesting deeper than the parser's limit and lone surrogates are refused as malformed JSON); a form is
-validated from its strings (``"1.9"`` is not an integer either). Every refusal is a 400 :class:`TicketError` whose
+validated from its strings (``"1.9"`` is not an integer either). Every refusal is a 400 :class:`ApiError` whose
 code names the field (``missing_<field>``, ``bad_<field>``) and whose sentence says what was expected.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 
 import flask
-import orjson
 from pydantic import BaseModel, ValidationError
-from werkzeug.exceptions import HTTPException
 
-from tickets.errors import TicketError, bad_request
+from dashboard.api.errors import ApiError
+from tickets.store.photos import Upload
 
 # Dates a query may name: wide enough for any record, narrow enough that a day ± a time zone or ± a span
 # never leaves the calendar (year 1 or 9999 used to overflow into a 500).
 MIN_DAY, MAX_DAY = date(1970, 1, 1), date(2999, 12, 31)
+PHOTO_FIELDS = ("photo", "photos", "photos[]", "media")  # the names clients send photos under
 
 
-def refusal(error: ValidationError, codes: dict[str, str] | None = None) -> TicketError:
+def bad_request(code: str, message: str) -> ApiError:
+    """A 400 refusal of the input."""
+    return ApiError(400, code, message)
+
+
+def refusal(error: ValidationError, codes: dict[str, str] | None = None) -> ApiError:
     """The 400 for a failed validation: its first problem, named by field (``codes`` renames a field's code)."""
     first = error.errors(include_url=False)[0]
     loc = [str(p) for p in first.get("loc", ())]
@@ -102,36 +106,10 @@ def parse_day(value: str | None, name: str) -> date | None:
     return day
 
 
-JSON_TYPE = "application/json; charset=utf-8"
-log = logging.getLogger(__name__)
-
-
-def json_response(data, status: int = 200, headers: dict | None = None) -> flask.Response:
-    """``data`` as JSON (orjson: datetimes as ISO 8601, non-string keys allowed), ``charset=utf-8`` declared."""
-    return flask.Response(orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS), status=status,
-                          content_type=JSON_TYPE, headers=headers)
-
-
-def parse_int(value, name: str, default: int, lo: int, hi: int) -> int:
-    """An integer parameter within ``lo..hi``; ``default`` when absent or empty."""
-    if value in (None, ""):
-        return default
-    try:
-        n = int(value)
-    except ValueError:
-        raise bad_request("bad_number", f"{name} must be an integer, got {value!r}.") from None
-    if not lo <= n <= hi:
-        raise bad_request("bad_number", f"{name} must be between {lo} and {hi}, got {n}.")
-    return n
-
-def error_response(exc: Exception) -> flask.Response:
-    """Any exception as the JSON error shape: a refusal keeps its status; an HTTP error its code; a fault is a 500."""
-    if isinstance(exc, TicketError):
-        return json_response(exc.to_dict(), exc.status)
-    if isinstance(exc, HTTPException):
-        code = (exc.name or "error").lower().replace(" ", "_")
-        allow = getattr(exc, "valid_methods", None)
-        headers = {"Allow": ", ".join(allow)} if allow else None
-        return json_response({"error": code, "message": exc.description or exc.name}, exc.code or 500, headers)
-    log.exception("unexpected fault on %s %s", flask.request.method, flask.request.path)
-    return json_response({"error": "internal", "message": "the server failed on this request; it is logged."}, 500)
+def read_uploads(limit_bytes: int) -> list[Upload]:
+    """Uploaded files under any of the photo field names; reads at most ``limit_bytes + 1`` of each."""
+    out = []
+    for name in PHOTO_FIELDS:
+        for f in flask.request.files.getlist(name):
+            out.append(Upload(f.filename or name, f.stream.read(limit_bytes + 1)))
+    return out

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tickets.actors import Actor
-from tickets.errors import TicketError
+from tickets.domain.actors import Actor
+from tickets.domain.errors import TicketError
 
 PARENTS = {"community": "street", "grid": "community"}
 

@@ -1,4 +1,4 @@
-"""The month partials of :mod:`tickets.rollup` in SQL (``metrics_rollup``), so every web process shares them.
+"""The month partials of :mod:`tickets.metrics.rollup` in SQL (``metrics_rollup``), so every web process shares them.
 
 An in-process cache is cold after every restart and on every new node: a five-year drill step then recomputes
 sixty months (seconds on 1,000,000 tickets). Here each (query, month) partial is one row, tagged like the
@@ -25,11 +25,11 @@ from sqlalchemy import Connection, Engine, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
-from tickets.models import metrics_rollup
+from tickets.store.models import metrics_rollup
 
 log = logging.getLogger(__name__)
 R = metrics_rollup.c
-VALUES = "_values"  # the key of a partial row holding its close times (as in tickets.rollup)
+VALUES = "_values"  # the key of a partial row holding its close times (as in tickets.metrics.rollup)
 # Bump when a partial's fields or their meaning change: rows of another version are simply never read.
 VERSION = 3
 

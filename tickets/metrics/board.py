@@ -18,8 +18,8 @@ from datetime import datetime
 
 from sqlalchemy import Engine, select
 
-from tickets.models import tickets
-from tickets.states import OPEN_STATES, State
+from tickets.domain.states import OPEN_STATES, State
+from tickets.store.models import tickets
 
 C = tickets.c
 POINT_FIELDS = ["id", "no", "lon", "lat", "light", "grid", "street", "category", "state"]

@@ -18,12 +18,12 @@ from datetime import UTC, datetime
 import numpy as np
 from sqlalchemy import Engine, and_, case, func, literal, or_, select
 
-from tickets import metrics, rollup
-from tickets.models import tickets
-from tickets.states import OPEN_STATES, State
+from tickets.domain.states import OPEN_STATES, State
+from tickets.metrics import closure, rollup
+from tickets.store.models import tickets
 
 C = tickets.c
-FILTERS = {**metrics.FILTERS, "tier": C.tier}
+FILTERS = {**closure.FILTERS, "tier": C.tier}
 OPEN = sorted(s.value for s in OPEN_STATES)
 LIGHTS = ("red", "yellow", "green", "none")
 DEFINITIONS = {
@@ -38,7 +38,7 @@ TICKET_COLUMNS = ("id", "number", "reported_at", "category_code", "source", "str
                   "closed_on_time", "description")
 
 
-def where(period: metrics.Period, **filters) -> list:
+def where(period: closure.Period, **filters) -> list:
     """The conditions of the cohort: reported in ``period``, within ``filters`` (``None`` values are no filter)."""
     unknown = set(filters) - set(FILTERS)
     if unknown:
@@ -55,7 +55,7 @@ def _hours(dialect: str, start, end):
     return (func.julianday(end) - func.julianday(start)) * 24.0  # SQLite keeps naive UTC text
 
 
-def department_extras(engine: Engine, period: metrics.Period, **filters) -> dict[str, dict]:
+def department_extras(engine: Engine, period: closure.Period, **filters) -> dict[str, dict]:
     """``{department: {"avg_handle_h", "n_handled", "returns", "returned"}}`` over the cohort's dispatched tickets."""
     handled = and_(C.handled_at.is_not(None), C.dispatched_at.is_not(None))
     hours = _hours(engine.dialect.name, C.dispatched_at, C.handled_at)
@@ -71,10 +71,10 @@ def department_extras(engine: Engine, period: metrics.Period, **filters) -> dict
             for r in rows}
 
 
-def lights(engine: Engine, period: metrics.Period, now: datetime | None = None, **filters) -> list[dict]:
+def lights(engine: Engine, period: closure.Period, now: datetime | None = None, **filters) -> list[dict]:
     """Open tickets of the cohort per current step: ``[{"step", "red", "yellow", "green", "none", "open"}]``.
 
-    The light is read from the stored instants exactly as :func:`tickets.board.light_of` reads it.
+    The light is read from the stored instants exactly as :func:`tickets.metrics.board.light_of` reads it.
     """
     now = now or datetime.now(UTC)
     running = and_(C.step_due_at.is_not(None), C.state != State.SUSPENDED.value)
@@ -99,7 +99,7 @@ def lights(engine: Engine, period: metrics.Period, now: datetime | None = None, 
     return out
 
 
-def ticket_page(engine: Engine, period: metrics.Period, *, page: int = 1, page_size: int = 20,
+def ticket_page(engine: Engine, period: closure.Period, *, page: int = 1, page_size: int = 20,
                 **filters) -> tuple[list[dict], int]:
     """One page (1-based) of the cohort's tickets, newest first, and the number of tickets in the cohort."""
     cond = where(period, **filters)
@@ -114,53 +114,53 @@ def ticket_page(engine: Engine, period: metrics.Period, *, page: int = 1, page_s
 # -- the metrics, with a tier filter ------------------------------------------------------------------------------
 def _bridged(filters: dict) -> bool:
     """Whether ``filters`` need this module's tier bridge (``tickets.metrics`` filters on everything else)."""
-    return filters.get("tier") is not None and "tier" not in metrics.FILTERS
+    return filters.get("tier") is not None and "tier" not in closure.FILTERS
 
 
-def summary(engine: Engine, period: metrics.Period, level: str = "district", *, now: datetime | None = None,
+def summary(engine: Engine, period: closure.Period, level: str = "district", *, now: datetime | None = None,
             p90: bool = True, **filters) -> list[dict]:
     """:func:`tickets.metrics.summary`, also with ``tier=``."""
     if not _bridged(filters):
-        return metrics.summary(engine, period, level, now=now, p90=p90,
+        return closure.summary(engine, period, level, now=now, p90=p90,
                                **{k: v for k, v in filters.items() if v is not None})
     now = now or datetime.now(UTC)
-    key = metrics.LEVELS[level] if metrics.LEVELS[level] is not None else literal("district")
+    key = closure.LEVELS[level] if closure.LEVELS[level] is not None else literal("district")
     rows = _grouped(engine, period, key, now, p90, filters)
     if level == "district" and not rows:
-        rows = {"district": {**metrics._counts({"key": "district", **{a.name: None for a in metrics._aggregates(now)}}),
+        rows = {"district": {**closure._counts({"key": "district", **{a.name: None for a in closure._aggregates(now)}}),
                              rollup.VALUES: np.asarray([], dtype=float)}}
     out = []
-    for k in sorted(rows, key=metrics._sort_key):
+    for k in sorted(rows, key=closure._sort_key):
         r = rows[k]
         values = r.pop(rollup.VALUES, None)
-        r = metrics._rates(r)
+        r = closure._rates(r)
         s = rollup.nearest_rank(values) if values is not None else None
         r["p90_close_h"] = round(s / 3600, 2) if s is not None else None
         out.append(r)
     return out
 
 
-def series(engine: Engine, period: metrics.Period, by: str = "day", *, now: datetime | None = None,
+def series(engine: Engine, period: closure.Period, by: str = "day", *, now: datetime | None = None,
            **filters) -> list[dict]:
     """:func:`tickets.metrics.series`, also with ``tier=``."""
     if not _bridged(filters):
-        return metrics.series(engine, period, by, now=now, **{k: v for k, v in filters.items() if v is not None})
+        return closure.series(engine, period, by, now=now, **{k: v for k, v in filters.items() if v is not None})
     now = now or datetime.now(UTC)
-    key = metrics._local_bucket(engine.dialect.name, period.tz, by)
+    key = closure._local_bucket(engine.dialect.name, period.tz, by)
     rows = _grouped(engine, period, key, now, False, filters)
     out = []
-    for k in sorted(rows, key=metrics._sort_key):
+    for k in sorted(rows, key=closure._sort_key):
         r = rows[k]
         if by == "hour":
             r["key"] = int(r["key"])
-        out.append(metrics._rates(r))
+        out.append(closure._rates(r))
     return out
 
 
-def ranking(engine: Engine, period: metrics.Period, of: str, *, now: datetime | None = None, **filters) -> list[dict]:
+def ranking(engine: Engine, period: closure.Period, of: str, *, now: datetime | None = None, **filters) -> list[dict]:
     """:func:`tickets.metrics.ranking` (streets, communities, grids, departments), also with ``tier=``."""
     if not _bridged(filters):
-        return metrics.ranking(engine, period, of, now=now, **{k: v for k, v in filters.items() if v is not None})
+        return closure.ranking(engine, period, of, now=now, **{k: v for k, v in filters.items() if v is not None})
     level = {"streets": "street", "communities": "community", "departments": "department", "grids": "grid"}[of]
     rows = [r for r in summary(engine, period, level, now=now, p90=False, **filters) if r["key"] is not None]
     rows.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0), str(r["key"])))
@@ -172,8 +172,8 @@ def ranking(engine: Engine, period: metrics.Period, of: str, *, now: datetime | 
 def _grouped(engine, period, key, now, values: bool, filters: dict) -> dict:
     cond = where(period, **filters)
     with engine.connect() as conn:
-        stmt = select(key.label("key"), *metrics._aggregates(now)).where(*cond).group_by(key)
-        rows = {r["key"]: metrics._counts(dict(r)) for r in conn.execute(stmt).mappings()}
+        stmt = select(key.label("key"), *closure._aggregates(now)).where(*cond).group_by(key)
+        rows = {r["key"]: closure._counts(dict(r)) for r in conn.execute(stmt).mappings()}
         if values:
             found: dict = {}
             for k, v in conn.execute(select(key, C.close_s).where(*cond, C.close_s.is_not(None))).all():

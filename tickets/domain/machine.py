@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from tickets.actors import Actor
-from tickets.errors import TicketError, conflict
-from tickets.states import ACTIONS, TRANSITIONS, State, Tier
+from tickets.domain.actors import Actor
+from tickets.domain.errors import TicketError, conflict
+from tickets.domain.states import ACTIONS, TRANSITIONS, State, Tier
 
 # The role that takes each action in its own right (the district center takes them all at its tier).
 ACTION_ROLES: dict[str, frozenset[str]] = {

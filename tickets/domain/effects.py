@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tickets.actors import Actor
-from tickets.deadlines import Deadlines
-from tickets.machine import Decision
-from tickets.states import State
+from tickets.domain.actors import Actor
+from tickets.domain.deadlines import Deadlines
+from tickets.domain.machine import Decision
+from tickets.domain.states import State
 
 
 def apply(dl: Deadlines, t: dict, d: Decision, now: datetime, *, department: str | None = None,

@@ -3,7 +3,7 @@
 A ticket row carries the timestamps and flags the metrics count (``registered_at``, ``closed_on_time``,
 ``rework_count`` …) so every metric is one GROUP BY over ``tickets`` with no join. The indexes lead with
 the scope column and end with ``reported_at``, the period every metric filters on. ``metrics_rollup`` keeps the
-metrics' month partials of settled tickets where every web process shares them (:mod:`tickets.rollup_table`).
+metrics' month partials of settled tickets where every web process shares them (:mod:`tickets.metrics.rollup_table`).
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ tickets = Table(
     Index("ix_tickets_department_reported", "department", "reported_at"),
     Index("ix_tickets_source_reported", "source", "reported_at"),
     Index("ix_tickets_state_due", "state", "step_due_at"),
-    Index("ix_tickets_state_reported", "state", "reported_at"),  # open tickets of a period (tickets.rollup)
+    Index("ix_tickets_state_reported", "state", "reported_at"),  # open tickets of a period (tickets.metrics.rollup)
     Index("ix_tickets_updated_at", "updated_at"),
 )
 
@@ -171,7 +171,7 @@ outbox = Table(
 metrics_rollup = Table(
     "metrics_rollup",
     metadata,
-    # one metrics query's figures over the settled tickets reported in one local month (tickets.rollup_table)
+    # one metrics query's figures over the settled tickets reported in one local month (tickets.metrics.rollup_table)
     Column("query_hash", String(40), primary_key=True),  # sha1 of the query's key (level, filters, zone, version)
     Column("month", String(7), primary_key=True),  # local YYYY-MM
     Column("settled", BigInteger, nullable=False),  # the month's settled tickets when computed: valid while equal

@@ -6,7 +6,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from tickets.states import Tier
+from tickets.domain.states import Tier
 
 
 @dataclass(frozen=True)

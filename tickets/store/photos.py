@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tickets import imagefile
-from tickets.errors import TicketError, bad_request
+from tickets.domain.errors import TicketError, bad_request
+from tickets.store import imagefile
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class CheckedPhoto:
 
 
 def sniff(data: bytes) -> tuple[str, str] | None:
-    """(content type, extension) of a well-formed image (its structure walked, see :mod:`tickets.imagefile`)."""
+    """(content type, extension) of a well-formed image (its structure walked, see :mod:`tickets.store.imagefile`)."""
     return imagefile.kind(data)
 
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from tickets.calendar import WorkCalendar
-from tickets.limits import TimeLimits
-from tickets.states import STEP_OF_STATE, State
+from tickets.domain.calendar import WorkCalendar
+from tickets.domain.limits import TimeLimits
+from tickets.domain.states import STEP_OF_STATE, State
 
 LIGHTS = ("green", "yellow", "red")
 CLOCKS = ("step", "handle", "close")  # step_due_at, handle_due_at, close_due_at
@@ -114,9 +114,3 @@ class Deadlines:
         if now > due:
             return "red"
         return "yellow" if warn is not None and now >= warn else "green"
-
-    def used_ratio(self, t: Mapping, now: datetime) -> float | None:
-        due, limit = t.get("step_due_at"), t.get("step_limit_s")
-        if due is None or not limit:
-            return None
-        return (limit - self.calendar.working_seconds(now, due)) / limit

@@ -2,7 +2,7 @@
 
 Field limits follow the spec where it has them (a description of at most 4,000 characters) and the ticket store
 where it does not (an address of 255). ``lat``/``long``, ``address_string`` and ``address_id`` are each optional:
-the spec asks for any one of them (see :func:`tickets.open311.locate`).
+the spec asks for any one of them (see :func:`dashboard.api.open311._locate`).
 Spec: https://wiki.open311.org/GeoReport_v2
 """
 
