@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import geopandas as gpd
 import pandas as pd
 import pytest
+import time_machine
 from shapely.geometry import box
 from shapely.ops import unary_union
 
@@ -64,7 +68,60 @@ def make_box_district(nx: int = 3, ny: int = 3, admin_code: str = "120110") -> D
     )
 
 
+# A working Wednesday mid-morning in the district (inside the shift, no holiday near): for tests where "today"
+# matters, so that an instant a minute or an hour before the test's "now" is on the same local day.
+MIDDAY = datetime(2026, 6, 10, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture
+def midday():
+    """The clock travelled to :data:`MIDDAY`, ticking (threads and servers see time pass); yields the instant."""
+    with time_machine.travel(MIDDAY, tick=True):
+        yield MIDDAY
+
+
 @pytest.fixture
 def box_district() -> District:
     """9 box grids in 2 streets and 4 communities, one worker per grid."""
     return make_box_district()
+
+
+_clock_key = pytest.StashKey[datetime]()
+
+# --clock-at: the whole run with the clock set to one instant (see the Makefile's test-midnight).
+CLOCK_AT = "--clock-at"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        CLOCK_AT, metavar="ISO", default=None,
+        help="run each test (its fixtures too) with the clock travelled to this aware instant, ticking from it, "
+             "e.g. 2026-12-01T00:00:30+08:00; tests marked real_clock keep the real clock")  # fmt: skip
+
+
+def pytest_configure(config):
+    raw = config.getoption(CLOCK_AT)
+    if raw:
+        try:
+            at = datetime.fromisoformat(raw)
+        except ValueError as exc:
+            raise pytest.UsageError(f"{CLOCK_AT}: not an ISO date-time: {raw!r}") from exc
+        if at.tzinfo is None:
+            raise pytest.UsageError(f"{CLOCK_AT}: give an offset (e.g. +08:00), got {raw!r}")
+        config.stash[_clock_key] = at
+
+
+def pytest_report_header(config):
+    at = config.stash.get(_clock_key, None)
+    return f"clock at {at.isoformat()} (ticking; real_clock tests excepted)" if at else None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    # Around setup, call and teardown alike, so fixtures that read "now" see the same day as the test.
+    # Each test starts again at the instant: every one of them runs in the first seconds of the day.
+    at = item.config.stash.get(_clock_key, None)
+    if at is None or item.get_closest_marker("real_clock"):
+        return (yield)
+    with time_machine.travel(at, tick=True):
+        return (yield)

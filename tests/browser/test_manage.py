@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, datetime
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ import pytest
 from dashboard.app import create_app
 from dashboard.serving import WebServer
 from tests.browser.chromium import ARGS, CHROMIUM
+from tests.conftest import MIDDAY
 from tests.dashboard.conftest import ADMIN, STREET1
 
 SHOTS = Path("var/screenshots")
@@ -42,7 +43,7 @@ def site(tmp_path_factory):
     store = SqlTicketStore(f"sqlite:///{tmp_path_factory.mktemp('db') / 'tickets.db'}")
     store.migrate()
     settings = load_settings(photo_dir=tmp_path_factory.mktemp("photos"), database_url="sqlite://")
-    backfill(store, district, days=40, seed=5, now=datetime.now(UTC), settings=settings, per_day=30)
+    backfill(store, district, days=40, seed=5, now=MIDDAY, settings=settings, per_day=30)  # the tests run at MIDDAY
     tokens = TokenRegistry.from_mapping(admin=ADMIN, streets={"120110001": STREET1})
     roster = Roster.from_district(district)
     server, _ = create_app(district=district, settings=StreamSettings.from_env(key_prefix="t-manage-b"),
@@ -54,7 +55,8 @@ def site(tmp_path_factory):
 
     # the newest ticket of community 120110002001, with a photo the drawer must show
     server.extensions["tickets"].create(NewTicket(category="1101", lon=117.315, lat=39.095, description="有照片",
-                                                  photos=[Upload("p.jpg", JPEG)]), DISTRICT)
+                                                  photos=[Upload("p.jpg", JPEG)]), DISTRICT,
+                                          now=MIDDAY - timedelta(minutes=1))
     web = WebServer(server).start()
     yield web
     web.stop()
@@ -62,7 +64,7 @@ def site(tmp_path_factory):
 
 
 @pytest.fixture
-def page():
+def page(midday):  # the server's clock: "the last 7 days" are the backfill's last days
     playwright = pytest.importorskip("playwright.sync_api")
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)

@@ -37,7 +37,8 @@ def district():
 
 
 @pytest.fixture
-def seeded(district, tokens, redis_url, key_prefix):
+def seeded(midday, district, tokens, redis_url, key_prefix):
+    """The stack with its clock at MIDDAY (ticking): the simulated morning and the alerts are today's."""
     from geo.locate import GridLocator
     from streams.emitter import SocketIOEmitter
     from streams.history import simulate_tracks, write_history
@@ -48,15 +49,14 @@ def seeded(district, tokens, redis_url, key_prefix):
 
     settings = StreamSettings.from_env(key_prefix=key_prefix, redis_url=redis_url, ingest_key=INGEST_KEY)
     client = make_redis(settings)
-    today = datetime.now(TZ).date()
+    today = midday.date()
     start = datetime.combine(today, datetime.min.time(), TZ).timestamp() + 8 * 3600
     roster = Roster.from_district(district)
     mine = district.workers[district.workers["home_grid"].str.startswith(STREET)]
     tracks = simulate_tracks(district, mine, start=start, end=start + 4 * 3600, seed=3)
     write_history(client, settings, GridLocator.from_grids(district.grids), tracks)
     ids = list(tracks)
-    # ten minutes ago, but never before today's midnight: the alert list is the local day's
-    first_alert_ts = max(time.time() - 600, datetime.combine(today, datetime.min.time(), TZ).timestamp() + 1)
+    first_alert_ts = midday.timestamp() - 600  # ten minutes ago: in the local day's alert list
     for k, kind in enumerate(("outside_grid", "sos")):
         w = roster.by_worker(ids[k])
         alert = {"kind": kind, "w": w.worker_id, "name": w.name, "grid": w.home_grid, "street": STREET,
@@ -82,11 +82,12 @@ def seeded(district, tokens, redis_url, key_prefix):
 
 
 @pytest.fixture
-def page():
+def page(seeded):
     playwright = pytest.importorskip("playwright.sync_api")
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         pg = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+        pg.clock.install(time=time.time())  # the page's clock runs from the server's (MIDDAY), not the real one
         yield pg
         browser.close()
 

@@ -32,7 +32,8 @@ pytestmark = [
 
 
 @pytest.fixture
-def stack(box_district, tokens, redis_url, key_prefix, tmp_path):
+def stack(midday, box_district, tokens, redis_url, key_prefix, tmp_path):
+    """The whole stack, its clock at MIDDAY (ticking): the tickets reported in a test are on today's panels."""
     from dashboard.push.tickets import TicketPush, socketio_emit
     from dashboard.ticket_setup import TicketBackground, open_store, service_of, ticket_extension
     from streams.emitter import SocketIOEmitter
@@ -78,6 +79,7 @@ def browser():
 
 def open_wall(browser, url, size=(1920, 1080)):
     page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    page.clock.install(time=time.time())  # the page's clock runs from the server's (MIDDAY), not the real one
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.errors = errors

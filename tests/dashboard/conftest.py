@@ -91,3 +91,18 @@ def roster(box_district):
 @pytest.fixture
 def fake_reader(roster):
     return FakeReader(roster)
+
+
+def callback_outputs(server, output: str) -> list[str]:
+    """The outputs (``"id.property"``, in order) of the Dash callback of ``server`` that has ``output`` among them."""
+    dash_app = server.extensions["gridpulse"].dash_app
+    for key in dash_app.callback_map:  # "id.prop" for one output, "..id.prop...id.prop.." for several
+        names = key.strip(".").split("...")
+        if output in names:
+            return names
+    raise AssertionError(f"no callback outputs {output}")
+
+
+def named_outputs(server, output: str, values: list) -> dict:
+    """A callback's return ``values`` by output name: ``{"wall-asof.children": "10:00:05", ...}``."""
+    return dict(zip(callback_outputs(server, output), values, strict=True))

@@ -27,6 +27,7 @@ def live_server(box_district, tokens, roster, fake_reader, redis_url, key_prefix
     server, sio = create_app(district=box_district, settings=settings, tokens=tokens, roster=roster,
                              reader=fake_reader, ingest=False)
     web = WebServer(server).start()
+    web.socketio = sio
     emitter = socketio.RedisManager(redis_url, channel=f"{key_prefix}:socketio", write_only=True)
     yield web, emitter
     web.stop()
@@ -37,9 +38,10 @@ class Client:
 
     def __init__(self, url: str, auth: dict | None, transport: str = "websocket"):
         self.events: queue.Queue = queue.Queue()
+        self.received: list[tuple[str, object]] = []  # every event, in arrival order (next() consumes the queue)
         self.sio = socketio.Client(reconnection=False)
         for name in ("snapshot", "positions", "alerts", "error"):
-            self.sio.on(name, (lambda n: lambda data: self.events.put((n, data)))(name), namespace="/live")
+            self.sio.on(name, (lambda n: lambda data: self._got(n, data))(name), namespace="/live")
         self.sio.connect(url, namespaces=["/live"], auth=auth, transports=[transport], wait_timeout=5)
 
     def next(self, name: str, timeout_s: float = 5.0):
@@ -53,9 +55,23 @@ class Client:
                 return data
         raise AssertionError(f"no {name!r} within {timeout_s}s")
 
-    def none_of(self, name: str, wait_s: float = 1.0) -> bool:
-        time.sleep(wait_s)
-        return all(e != name for e, _ in list(self.events.queue))
+    def _got(self, name: str, data) -> None:
+        self.received.append((name, data))
+        self.events.put((name, data))
+
+    def until(self, name: str, pred, timeout_s: float = 5.0) -> list[tuple[str, object]]:
+        """Every event received up to and including the first ``name`` event whose data satisfies ``pred``.
+
+        A sentinel published after the thing that must not arrive: once the sentinel is in, anything published
+        before it on the same path would be in too (one Redis channel, one socket, both in order).
+        """
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for k, (event, data) in enumerate(list(self.received)):
+                if event == name and pred(data):
+                    return self.received[: k + 1]
+            time.sleep(0.02)
+        raise AssertionError(f"no matching {name!r} within {timeout_s}s")
 
     def close(self):
         # websocket-client waits 3 s for a close frame that werkzeug's server never sends back; the server has
@@ -121,7 +137,10 @@ def test_street_token_sees_only_its_street(live_server, box_district):
         own = _positions(["W1", 117.305, 39.095, "online", False, "120110001001001", time.time()])
         got = _publish_until(c, emitter, own, "street:120110001")
         assert [r[0] for r in got["rows"]] == ["W1"]
-        assert c.none_of("positions", wait_s=0.5)
+        sentinel = _positions(["W1", 117.306, 39.095, "online", False, "120110001001001", time.time()])
+        emitter.emit("positions", sentinel, namespace="/live", room="street:120110001")
+        heard = c.until("positions", lambda m: m["rows"][0][1] == 117.306)
+        assert {r[0] for e, m in heard if e == "positions" for r in m["rows"]} == {"W1"}  # never W2
         # asking for another street is refused, and the client stays in its own room
         ack = c.sio.call("subscribe", {"street": "120110002"}, namespace="/live", timeout=5)
         assert ack["ok"] is False and ack["error"] == "forbidden"
@@ -152,38 +171,53 @@ def test_admin_can_narrow_to_a_street(live_server, fake_reader):
         c.close()
 
 
-def test_connected_clients_gauge_counts_connections(live_server):
-    from streams.metrics import CONNECTED_CLIENTS
+def connected_clients() -> float:
+    from streams.metrics import REGISTRY
 
+    return REGISTRY.get_sample_value("gridpulse_connected_clients")
+
+
+def test_connected_clients_gauge_counts_connections(live_server):
     web, _ = live_server
-    before = CONNECTED_CLIENTS._value.get()
+    before = connected_clients()
     c = Client(web.url, {"token": ADMIN})
     c.next("snapshot")
-    assert CONNECTED_CLIENTS._value.get() == before + 1
+    assert connected_clients() == before + 1
     c.close()
     deadline = time.monotonic() + 5
-    while CONNECTED_CLIENTS._value.get() != before and time.monotonic() < deadline:
+    while connected_clients() != before and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert CONNECTED_CLIENTS._value.get() == before
+    assert connected_clients() == before
 
 
 @pytest.mark.parametrize("event", ["disconnect", "connect"])
 def test_a_reserved_name_sent_as_an_event_changes_neither_gauge_nor_room(live_server, event):
     from socketio import packet
 
-    from streams.metrics import CONNECTED_CLIENTS
-
     web, emitter = live_server
+    namespace = web.socketio.server.namespace_handlers["/live"]
+    handled = threading.Event()
+    dispatch = namespace.trigger_event
+
+    def spy(name, *args):  # signals once the server has run the handler of the odd event
+        try:
+            return dispatch(name, *args)
+        finally:
+            if name == event:
+                handled.set()
+
+    namespace.trigger_event = spy
     c = Client(web.url, {"token": ADMIN})
     try:
         c.next("snapshot")
-        before = CONNECTED_CLIENTS._value.get()
+        before = connected_clients()
         # an ordinary EVENT packet named like the lifecycle handlers (the client API refuses to send it)
-        c.sio._send_packet(packet.Packet(packet.EVENT, namespace="/live", data=[event, {"token": ADMIN}]))
-        time.sleep(0.5)
-        assert CONNECTED_CLIENTS._value.get() == before
+        c.sio.eio.send(packet.Packet(packet.EVENT, namespace="/live", data=[event, {"token": ADMIN}]).encode())
+        assert handled.wait(5)
+        assert connected_clients() == before
+        # a snapshot sent by the handler would be on the socket before this delta
         row = ["W1", 117.31, 39.09, "online", True, "120110001001001", time.time()]
         assert _publish_until(c, emitter, _positions(row), "district")["rows"] == [row]  # still in its room
-        assert c.none_of("snapshot", wait_s=0.1)  # no second connection was made
+        assert [e for e, _ in c.received].count("snapshot") == 1  # no second connection was made
     finally:
         c.close()

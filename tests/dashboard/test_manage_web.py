@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from dashboard.app import create_app
 from dashboard.screens.manage import callbacks as CB
 from dashboard.ticket_setup import ticket_extension
-from tests.dashboard.conftest import ADMIN, STREET1, STREET2
+from tests.conftest import MIDDAY
+from tests.dashboard.conftest import ADMIN, STREET1, STREET2, callback_outputs, named_outputs
 from tickets import metrics
 from tickets.settings import load_settings
 from tickets.simulate import backfill
 from tickets.store.sql import SqlTicketStore
-
-N_OUTPUTS = 32
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +31,7 @@ def web(tmp_path_factory):
     store = SqlTicketStore("sqlite://")
     store.migrate()
     settings = load_settings(photo_dir=tmp_path_factory.mktemp("photos"), database_url="sqlite://")
-    backfill(store, district, days=40, seed=3, now=datetime.now(UTC), settings=settings, per_day=30)
+    backfill(store, district, days=40, seed=3, now=MIDDAY, settings=settings, per_day=30)  # the tests run at MIDDAY
     tokens = TokenRegistry.from_mapping(admin=ADMIN, streets={"120110001": STREET1, "120110002": STREET2})
     roster = Roster.from_district(district)
     server, _ = create_app(district=district, settings=StreamSettings.from_env(key_prefix="t-manage"), tokens=tokens,
@@ -40,6 +39,11 @@ def web(tmp_path_factory):
                            extensions=[ticket_extension(store, open311_key=None, settings=settings)])
     yield server
     store.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _at_midday(midday):
+    """Every test here reads the tickets of the last days up to now: now is when the backfill stopped."""
 
 
 def auth(token):
@@ -136,29 +140,32 @@ def test_report_is_printable_with_definitions(web):
 def _view(web, token, search, trigger=None, **kw):
     args = {"period": None, "start": None, "end": None, "filters": {}, "map_click": None, "bar_click": None}
     args.update(kw)
+    names = callback_outputs(web, "manage-url.search")
     with web.test_request_context("/_dash-update-component", method="POST", headers=auth(token)):
-        return CB.view(search, trigger, n_outputs=N_OUTPUTS, **args)
+        return named_outputs(web, "manage-url.search", CB.view(search, trigger, n_outputs=len(names), **args))
 
 
 def test_a_drill_step_in_the_view_callback(web):
     out = _view(web, ADMIN, "?period=7d&level=district", "manage-bars",
                 bar_click={"points": [{"customdata": "120110002"}]})
-    assert out[0] == "?period=7d&level=street&street=120110002"  # the new URL: a history entry
-    assert out[9] is True  # no notice
-    crumbs = [getattr(c, "id", None) for c in out[10]]
+    assert out["manage-url.search"] == "?period=7d&level=street&street=120110002"  # the new URL: a history entry
+    assert out["manage-notice.hidden"] is True  # no notice
+    crumbs = [getattr(c, "id", None) for c in out["manage-crumbs.children"]]
     assert crumbs == ["manage-crumb-district", None, "manage-crumb-street"]
-    assert out[14].id == {"type": "manage-map", "key": "community:120110002"}
-    assert set(out[14].figure["data"][-1]["locations"]) == {"120110002001", "120110002002"}
-    assert out[24] == "/manage/report?period=7d&level=street&street=120110002"
+    the_map = out["manage-map-box.children"]
+    assert the_map.id == {"type": "manage-map", "key": "community:120110002"}
+    assert set(the_map.figure["data"][-1]["locations"]) == {"120110002001", "120110002002"}
+    assert out["manage-report.href"] == "/manage/report?period=7d&level=street&street=120110002"
     # the back button: the URL drives the view and is not pushed again
     back = _view(web, ADMIN, "?period=7d&level=district", "manage-url")
-    assert back[0] is CB.no_update and [getattr(c, "id", None) for c in back[10]] == ["manage-crumb-district"]
+    assert back["manage-url.search"] is CB.no_update
+    assert [getattr(c, "id", None) for c in back["manage-crumbs.children"]] == ["manage-crumb-district"]
 
 
 def test_the_view_refuses_another_street(web):
     out = _view(web, STREET1, "?level=street&street=120110002", "manage-url")
-    assert out[9] is False and "120110002" in out[8]
-    assert out[13] == [] and out[22] == []  # no KPI, no ticket of the other street
+    assert out["manage-notice.hidden"] is False and "120110002" in out["manage-notice.children"]
+    assert out["manage-kpis.children"] == [] and out["manage-tickets.children"] == []  # nothing of the other street
     own = _view(web, STREET1, "?period=7d", "manage-url")
-    assert own[9] is True
-    assert [getattr(c, "id", None) for c in own[10]] == ["manage-crumb-street"]  # nothing above its street
+    assert own["manage-notice.hidden"] is True
+    assert [getattr(c, "id", None) for c in own["manage-crumbs.children"]] == ["manage-crumb-street"]  # none above

@@ -125,7 +125,7 @@ def test_visits_message_follows_the_contract():
     assert row["id"] == "W1" and row["visit_minutes_home"] == 50.0 and row["distance_m"] is None
 
 
-def test_alert_ack_is_stored_once_and_scoped(app, redis_url, key_prefix):
+def test_alert_ack_is_stored_once_and_scoped(app, redis_url, key_prefix, midday):
     import orjson
     import redis
 
@@ -133,11 +133,8 @@ def test_alert_ack_is_stored_once_and_scoped(app, redis_url, key_prefix):
 
     client = redis.Redis.from_url(redis_url)
     mine = {"kind": "outside_grid", "w": "W120110001001001", "name": "n", "grid": "g", "street": "120110001",
-            "ts": 1.0e9 + 0.5, "message": "m"}
+            "ts": midday.timestamp() - 60, "message": "m"}  # a minute ago: today's list
     other = {**mine, "w": "W120110002001001", "street": "120110002"}
-    import time
-
-    mine["ts"] = other["ts"] = time.time() - 60
     for a in (mine, other):
         client.xadd(f"{key_prefix}:alerts", {"a": orjson.dumps(a)})
     c = app.test_client()

@@ -14,7 +14,7 @@ from dashboard.screens.wall.data import read_tickets
 from dashboard.screens.wall.figures import map_figure, trend_figure
 from dashboard.settings import WebSettings
 from dashboard.ticket_setup import service_of, ticket_extension
-from tests.dashboard.conftest import ADMIN, STREET1, STREET2
+from tests.dashboard.conftest import ADMIN, STREET1, STREET2, named_outputs
 from tests.dashboard.wallkit import CJK, by_id, find, page_content, screen_config, texts
 from tickets import metrics
 from tickets.settings import load_settings
@@ -117,21 +117,21 @@ def test_english_leaves_no_chinese_label(web, box_district):
     assert CJK.search(str(zh["labels"]))  # the default is zh-CN
 
 
-def test_panels_show_the_metrics_apis_numbers(web):
+def test_panels_show_the_metrics_apis_numbers(web, midday):
     c = client_with(web, ADMIN)
     for where in (WEST, WEST, EAST):
         report(c, ADMIN, where)
     service = service_of(web)
     d = read_tickets(service, None, "zh-CN")
-    values = panel_values(d, "zh-CN", service.district)
-    today = datetime.now(service.calendar.tz).date().isoformat()
+    shown = named_outputs(web, "wall-asof.children", panel_values(d, "zh-CN", service.district))
+    today = midday.date().isoformat()  # the tickets reported a moment ago are today's
     api = c.get(f"/api/v1/metrics?from={today}&to={today}", headers={"Authorization": f"Bearer {ADMIN}"}).json
     row = api["rows"][0]
     keys = [k for k, _ in L.CASE_FIGURES]
-    assert values[: len(keys)] == [f"{row[k]:,}" for k in keys]
+    assert [shown[f"wall-today-{k}.children"] for k in keys] == [f"{row[k]:,}" for k in keys]
     assert row["received"] == 3 and row["open_now"] == 3
     assert {"closure_rate", "press_closure_rate", "on_time_closure_rate"} <= set(api["definitions"])
-    opened = values[-1]
+    opened = shown["wall-open.data"]
     assert len(opened["rows"]) == 3 and opened["f"][:4] == ["id", "no", "lon", "lat"]
     street = read_tickets(service, "120110002", "zh-CN")
     assert street.today["received"] == 1 and len(street.open_points["rows"]) == 1
@@ -172,7 +172,8 @@ def test_screen_files_are_served_only_from_their_folder(web):
 def test_as_of_is_beijing_time(web):
     service = service_of(web)
     d = read_tickets(service, None, "en", now=datetime(2024, 11, 18, 2, 0, 5, tzinfo=UTC))
-    assert panel_values(d, "en", service.district)[len(L.CASE_FIGURES) * 2 + len(L.RATES) * 2] == "10:00:05"
+    assert named_outputs(web, "wall-asof.children", panel_values(d, "en", service.district))["wall-asof.children"] \
+        == "10:00:05"
     assert metrics.DEFINITIONS["closure_rate"].startswith("结案率")
 
 

@@ -33,7 +33,8 @@ from streams.roster import Roster
 from tests.conftest import make_box_district
 from tests.streams.helpers import LocalRedis, delete_prefix, free_port, make_settings, shared_redis_available
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+# real_clock: the pings are timed here and processed in `gridpulse` subprocesses, which see the real clock only.
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.real_clock]
 GRIDPULSE = str(Path(sys.executable).with_name("gridpulse"))
 LON, LAT = 117.3, 39.09  # the south-west corner of the box district's first grid
 INGEST_KEY = "fault-ingest-key"

@@ -78,9 +78,12 @@ def test_snapshot_then_processed_deltas_scoped_by_street(stack, box_district):
         # the street supervisor gets its own worker and never the other street's
         rows = _wait_rows(street, west)
         assert rows[west]["lon"] == pytest.approx(117.305) and east not in rows
-        time.sleep(1.5)
-        seen = {r["id"] for e, m in list(street.events.queue) if e == "positions" for r in _rows(m)}
-        assert east not in seen
+        # a sentinel: the west worker moves; by the time the street hears it, a row of the east worker pushed to
+        # its room (processed before the sentinel, so flushed with it or earlier) would have arrived too
+        _ping(web, workers.loc[west, "device_id"], 117.306, 39.095, ts=time.time() + 60)  # 86 m a minute later
+        heard = street.until("positions", lambda m: any(r["lon"] == pytest.approx(117.306) for r in _rows(m)),
+                             timeout_s=8)
+        assert east not in {r["id"] for e, m in heard if e == "positions" for r in _rows(m)}
         # a reconnecting client's snapshot now holds the live position
         late = Client(web.url, {"token": STREET1})
         try:

@@ -16,7 +16,8 @@ from dashboard.serving import free_port
 from geo.district import save_district
 from tests.dashboard.conftest import key_prefix, redis_url  # noqa: F401  (fixtures)
 
-pytestmark = pytest.mark.integration
+# real_clock: `gridpulse serve` runs as a subprocess on the real clock, and the fixes sent to it are timed here.
+pytestmark = [pytest.mark.integration, pytest.mark.real_clock]
 ADMIN = "serve-admin-token-1"
 GRIDPULSE = Path(sys.executable).with_name("gridpulse")
 

@@ -84,3 +84,11 @@ class LocalRedis:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def counted(counter: str, **labels: str) -> float:
+    """A counter's value as a scrape reads it (0 before its first increment): ``counted("gridpulse_pings_rejected",
+    reason="bad_lat")``."""
+    from streams.metrics import REGISTRY
+
+    return REGISTRY.get_sample_value(f"{counter}_total", labels) or 0.0

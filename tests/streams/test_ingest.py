@@ -6,12 +6,13 @@ import time
 
 import orjson
 import pytest
+import redis
 from flask import Flask
-from redis.backoff import ConstantBackoff
+from redis import retry as redis_retry
 
 from streams.ingest import make_ingest_blueprint, make_osmand_app
 from streams.pingstream import make_redis
-from tests.streams.helpers import free_port
+from tests.streams.helpers import counted, free_port
 
 AUTH = {"Authorization": "Bearer secret-key"}
 
@@ -178,14 +179,24 @@ def test_batch_malformed_body_is_400(app, body):
     assert r.status_code == 400 and r.json["error"] in ("bad_json", "bad_request")
 
 
-def test_redis_down_answers_503_with_retry_after(roster, settings, device):
+def test_redis_down_answers_503_with_retry_after(roster, settings, device, monkeypatch):
     dead = make_redis(settings, url=f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
     app = Flask("t")
     app.register_blueprint(make_ingest_blueprint(redis_client=dead, roster=roster, settings=settings))
     c = app.test_client()
-    # noticed quickly, not after redis-py's default retry backoff: one retry, a constant short backoff
+    # noticed quickly, not after redis-py's default retry backoff: one retry, after a constant short backoff
     retry = dead.get_connection_kwargs()["retry"]
-    assert retry._retries == 1 and isinstance(retry._backoff, ConstantBackoff)
+    attempts, waits = [], []
+    monkeypatch.setattr(redis_retry, "sleep", waits.append)  # redis-py waits between attempts with it
+
+    def refused():
+        attempts.append(1)
+        raise redis.ConnectionError("refused")
+
+    with pytest.raises(redis.ConnectionError):
+        retry.call_with_retry(refused, lambda _exc: None)
+    assert retry.get_retries() == 1 and len(attempts) == 2 and len(waits) == 1 and 0 <= waits[0] <= 0.1
+    monkeypatch.undo()
     r = c.get(f"/ingest/osmand?id={device.device_id}&lat=39.095&lon=117.305")
     assert r.status_code == 503 and r.headers["Retry-After"] == str(settings.retry_after_s)
     assert r.json["error"] == "unavailable"
@@ -195,8 +206,6 @@ def test_redis_down_answers_503_with_retry_after(roster, settings, device):
 
 
 def test_batch_refuses_impossible_items_each_by_index_reason_and_counter(app, client, settings, roster):
-    from streams.metrics import PINGS_REJECTED
-
     w = roster.workers[0].worker_id
     now = time.time()
     good = {"worker_id": w, "lat": 39.095, "lon": 117.305, "ts": now}
@@ -216,14 +225,14 @@ def test_batch_refuses_impossible_items_each_by_index_reason_and_counter(app, cl
         ({"accuracy_m": -5}, "bad_accuracy_m"),
         ({"battery": 500}, "bad_battery"),
     ]
-    before = {code: PINGS_REJECTED.labels(code)._value.get() for _, code in bad}
+    before = {code: counted("gridpulse_pings_rejected", reason=code) for _, code in bad}
     items = [good] + [{**good, **change} for change, _ in bad] + [{**good, "ts": now + 1, "heading": None}]
     r = app.post("/api/v1/pings", json={"pings": items}, headers=AUTH)
     assert r.status_code == 202 and r.json["accepted"] == 2
     assert [(x["index"], x["error"]) for x in r.json["rejected"]] == [(i + 1, code) for i, (_, code) in enumerate(bad)]
     assert all(x["reason"] for x in r.json["rejected"])
     for code, n in {code: sum(c == code for _, c in bad) for _, code in bad}.items():
-        assert PINGS_REJECTED.labels(code)._value.get() == before[code] + n
+        assert counted("gridpulse_pings_rejected", reason=code) == before[code] + n
     assert [p["ts"] for p in stream(client, settings)] == [now, now + 1]
 
 

@@ -40,8 +40,8 @@ def drain(proc) -> int:
     return n
 
 
-def test_a_batch_is_applied_and_acknowledged(client, proc, roster, settings):
-    now = time.time()
+def test_a_batch_is_applied_and_acknowledged(client, proc, roster, settings, midday):
+    now = time.time()  # mid-morning: the fixes of 20 s ago are in today's track
     ws = [w.worker_id for w in roster.workers]
     RedisPingSink(client, settings).write([fix(w, now - 20 + 10 * k, lon=LON + 0.0002 * k) for k in range(2) for w in ws])
     assert drain(proc) == 2 * len(ws)
@@ -57,7 +57,7 @@ def test_a_batch_is_applied_and_acknowledged(client, proc, roster, settings):
     assert int(stats[b"processed"]) == 2 * len(ws)
 
 
-def test_late_fix_goes_into_the_track_in_order_but_never_moves_the_dot(client, proc, roster, settings):
+def test_late_fix_goes_into_the_track_in_order_but_never_moves_the_dot(client, proc, roster, settings, midday):
     w = roster.workers[0].worker_id
     now = time.time()
     sink = RedisPingSink(client, settings)
@@ -76,16 +76,9 @@ def test_late_fix_goes_into_the_track_in_order_but_never_moves_the_dot(client, p
     assert pw["minutes"] == pytest.approx(10 / 60, abs=0.05) and list(pw["grids"]) == [roster.workers[0].home_grid]
 
 
-def test_patrol_minutes_per_worker_and_grid(client, proc, roster, settings):
+def test_patrol_minutes_per_worker_and_grid(client, proc, roster, settings, midday):
     me = roster.workers[0]  # home: the north-west box; east of lon 117.31 is the next grid
-    t = time.time() - 900
-    import datetime as dt
-    from zoneinfo import ZoneInfo
-
-    local = dt.datetime.fromtimestamp(t + 600, ZoneInfo(settings.timezone))
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()  # patrol counts per local day
-    if t < midnight:  # just after midnight: keep the four fixes inside one day (yesterday's)
-        t = midnight - 700
+    t = midday.timestamp() - 900  # patrol counts per local day: the four fixes are all this morning's
     east = 117.315
     RedisPingSink(client, settings).write(
         [fix(me.worker_id, t), fix(me.worker_id, t + 60), fix(me.worker_id, t + 120, lon=east),

@@ -13,8 +13,8 @@ from flask import Flask
 from streams.emitter import MemoryEmitter
 from streams.ingest import make_ingest_blueprint
 from streams.live import LiveReader
-from streams.metrics import PINGS_REJECTED, READINGS_DROPPED
 from streams.processor import Processor
+from tests.streams.helpers import counted
 
 LAT, LON = 39.095, 117.305  # inside the box district's first grid
 
@@ -144,14 +144,14 @@ def test_negative_heading_and_speed_mean_unknown(stack, device):
 def test_out_of_range_readings_are_dropped_and_counted_and_the_fix_kept(stack, device):
     http, proc, reader, _ = stack
     t = int(time.time())
-    before = {f: READINGS_DROPPED.labels(f)._value.get() for f in ("bat", "hdg", "spd")}
+    before = {f: counted("gridpulse_readings_dropped", field=f) for f in ("bat", "hdg", "spd")}
     r = http.get(f"/ingest/osmand?id={device.device_id}&lat={LAT}&lon={LON}&timestamp={t}&batt=500&bearing=720"
                  "&speed=100000")
     assert r.status_code == 200
     drain(proc)
     me = live_of(reader, device.worker_id)
     assert me["ts"] == t and me["bat"] is None and me["hdg"] is None and me["spd"] is None
-    assert all(READINGS_DROPPED.labels(f)._value.get() == before[f] + 1 for f in before)
+    assert all(counted("gridpulse_readings_dropped", field=f) == before[f] + 1 for f in before)
 
 
 @pytest.mark.parametrize(("query", "code"), [
@@ -164,8 +164,8 @@ def test_out_of_range_readings_are_dropped_and_counted_and_the_fix_kept(stack, d
 ])  # fmt: skip
 def test_impossible_fixes_are_refused_at_the_door_and_counted(stack, device, client, settings, query, code):
     http, *_ = stack
-    before = PINGS_REJECTED.labels(code)._value.get()
+    before = counted("gridpulse_pings_rejected", reason=code)
     r = http.get(f"/ingest/osmand?id={device.device_id}&{query}")
     assert r.status_code == 400 and r.json["error"] == code and r.json["message"]
-    assert PINGS_REJECTED.labels(code)._value.get() == before + 1
+    assert counted("gridpulse_pings_rejected", reason=code) == before + 1
     assert stream(client, settings) == []

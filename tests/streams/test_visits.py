@@ -76,8 +76,8 @@ def test_encode_round_trip():
     assert np.allclose(back[:, 1:], a[:, 1:], atol=1e-5) and np.allclose(back[:, 0], a[:, 0], atol=0.5)
 
 
-def test_day_figures_join_stays_with_patrol(client, settings, reader, district, roster):
-    day = "2026-03-02"
+def test_day_figures_join_stays_with_patrol(client, settings, reader, district, roster, midday):
+    day = "2026-03-02"  # a past day at midday (2026-06-10): its figures are stored
     w_in, w_out = roster.in_street(roster.workers[0].street_code)[:2]
     lon, lat = _centre(district, w_in.home_grid)
     pipe = client.pipeline()
