@@ -83,6 +83,17 @@ class Child:
         os.kill(self.proc.pid, signal.SIGKILL)
         self.proc.wait(10)
 
+    def kill9_holding(self, pending) -> int:
+        """Freeze the process (SIGSTOP), and kill it (SIGKILL) only if ``pending()`` says it holds unacknowledged
+        entries at that frozen instant; else let it go on (SIGCONT). Returns what it held when killed, or 0."""
+        os.kill(self.proc.pid, signal.SIGSTOP)
+        held = pending()
+        if held:
+            self.kill9()
+        else:
+            os.kill(self.proc.pid, signal.SIGCONT)
+        return held
+
     def stop(self) -> None:
         if self.alive:
             self.proc.terminate()
@@ -157,8 +168,8 @@ def test_kill_9_of_a_processor_under_load_loses_and_doubles_nothing(district_fil
                 if killed or time.monotonic() < t_end - 4 or pending_of(client, s, "victim") == 0:
                     time.sleep(0.005)
                     continue
-                victim.kill9()  # mid-batch: it holds entries it read and never acknowledged
-                killed = pending_of(client, s, "victim")
+                # mid-batch: frozen first, so that what it holds cannot be acknowledged between the look and the kill
+                killed = victim.kill9_holding(lambda: pending_of(client, s, "victim"))
         total = len(expected)
         assert killed, "the victim never held pending entries to kill it with"
 
