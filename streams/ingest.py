@@ -4,13 +4,16 @@ Routes of :func:`make_ingest_blueprint`: ``/ingest/osmand`` (GET query, POST for
 ``POST /api/v1/pings`` (bearer ingest key; see :mod:`streams.schema`).  :func:`make_osmand_app` serves the
 OsmAnd protocol at ``/`` on its own port, so an unmodified phone app pointed at ``http://HOST:5055`` works.
 
-Answers: 200 (OsmAnd accepted, empty body; a heartbeat with no position is accepted too), 202 (batch: accepted
-count and each rejected item with its index and reason), 400 with ``{"error": code, "message": sentence}`` for
-bad input (out-of-range position, fix time before 2000 or more than ``max_future_s`` ahead), 400 (query/form) or
-404 (JSON) for an unknown device as Traccar does, 401, 413, 415 (batch body not JSON), and 503 with
-``Retry-After`` when Redis is unreachable — never a 500, never a silent drop.  An OsmAnd reading out of range
-(battery 500 %, bearing 720°) is dropped from the ping and counted (``gridpulse_readings_dropped``); every
-refusal is counted by reason (``gridpulse_pings_rejected``).
+Answers: 200 (OsmAnd accepted, empty body; a heartbeat with no position is accepted too; every fix of a JSON
+array or a ``location`` array is written), 202 (batch: accepted count and each rejected item with its index and
+reason), 400 with ``{"error": code, "message": sentence}`` for bad input (batch: out-of-range position, fix time
+before 2000 or more than ``max_future_s`` ahead; OsmAnd: a malformed request), 400 (query/form) or 404 (JSON) for
+an unknown device as Traccar does, 401, 413, 415 (batch body not JSON), and 503 with ``Retry-After`` when Redis is
+unreachable — never a 500, never a silent drop.  An OsmAnd fix that can be no real position (the same bounds) is
+answered 200 — Traccar Client retries a refused position at the head of its queue forever — discarded and
+counted by reason (``gridpulse_fixes_discarded``).  An OsmAnd reading out of range (battery 500 %, bearing 720°)
+is dropped from the ping and counted (``gridpulse_readings_dropped``); every refusal is counted by reason
+(``gridpulse_pings_rejected``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from flask import Blueprint, Flask, Response, request
 from pydantic import ValidationError
 
 from streams import metrics
-from streams.osmand import ProtocolError, drop_bad_readings, parse_json, parse_query
+from streams.osmand import ProtocolError, drop_bad_readings, impossible, parse_json, parse_query
 from streams.pingstream import RedisPingSink
 from streams.roster import Roster
 from streams.schema import PingIn, check_fix_time, fix_time, validation_reason
@@ -66,7 +69,7 @@ class _Ingest:
             return _json(503, {"error": "unavailable", "message": "the ping store is unreachable; retry later"}, retry)
         return None
 
-    def osmand(self) -> Response:
+    def osmand(self, path: str = "") -> Response:  # noqa: ARG002 - any path, like Traccar's OsmAnd port
         now = time.time()
         is_json = request.mimetype == "application/json"
         try:
@@ -75,22 +78,29 @@ class _Ingest:
                     body = orjson.loads(request.get_data(cache=False))
                 except orjson.JSONDecodeError as e:
                     raise ProtocolError("bad_json", f"the body is not valid JSON: {e}") from None
-                fix = parse_json(body, now)
+                fixes = parse_json(body, now)
             else:
-                fix = parse_query(request.values, now)
+                fixes = [parse_query(request.values, now)]
         except ProtocolError as e:
             return _error(e.status, e.code, e.message)
-        worker = self.roster.by_device(fix["d"])
-        if worker is None:  # Traccar: 400 for query/form, 404 for JSON
-            return _error(404 if is_json else 400, "unknown_device", f"device {fix['d']!r} is not on the roster")
-        if (bad_time := check_fix_time(fix["ts"], now, self.settings.max_future_s)) is not None:
-            return _error(400, *bad_time)
-        for field in drop_bad_readings(fix):
-            metrics.READINGS_DROPPED.labels(field).inc()
-        fix["w"], fix["rx"], fix["src"] = worker.worker_id, now, "osmand"
-        if (failed := self._write([fix])) is not None:
+        pings = []
+        for fix in fixes:
+            worker = self.roster.by_device(fix["d"])
+            if worker is None:  # Traccar: 400 for query/form, 404 for JSON; nothing of the request is kept
+                return _error(404 if is_json else 400, "unknown_device", f"device {fix['d']!r} is not on the roster")
+            if (reason := impossible(fix, now, self.settings.max_future_s)) is not None:
+                # no real position: answered 200 all the same (a refused fix blocks the phone's queue), and counted
+                metrics.FIXES_DISCARDED.labels(reason[0]).inc()
+                continue
+            for field in drop_bad_readings(fix):
+                metrics.READINGS_DROPPED.labels(field).inc()
+            fix["w"], fix["rx"], fix["src"] = worker.worker_id, now, "osmand"
+            if not fix.get("a"):
+                fix.pop("a", None)  # no attributes: no bytes spent on an empty map in the stream
+            pings.append(fix)
+        if (failed := self._write(pings)) is not None:
             return failed
-        self._accepted_osmand.inc()
+        self._accepted_osmand.inc(len(pings))
         return Response(status=200)
 
     def batch(self) -> Response:
@@ -176,8 +186,10 @@ def make_ingest_blueprint(*, redis_client, roster: Roster, settings: StreamSetti
 
 
 def make_osmand_app(*, redis_client, roster: Roster, settings: StreamSettings) -> Flask:
-    """The OsmAnd protocol alone at ``/`` (``gridpulse serve --osmand-port 5055``)."""
+    """The OsmAnd protocol alone on its own port (``gridpulse serve --osmand-port 5055``), at any path: Traccar's
+    OsmAnd port reads ``POST /path?id=…`` like ``/?id=…``, and phones are set up with whatever URL people typed."""
     ingest = _Ingest(redis_client, roster, settings)
     app = Flask("gridpulse-osmand")
     app.add_url_rule("/", "osmand", ingest.osmand, methods=["GET", "POST"])
+    app.add_url_rule("/<path:path>", "osmand_any", ingest.osmand, methods=["GET", "POST"])
     return app

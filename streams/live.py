@@ -22,7 +22,8 @@ from streams.contract import SNAPSHOT_FIELDS
 from streams.patrol import read_patrol
 from streams.stages._util import contact_ts, status_of
 
-PUBLIC_FIELDS = (*SNAPSHOT_FIELDS, "home")
+# attrs: the phone's attribute map of the last fix or heartbeat (≤ 1 KB): in the HTTP snapshot, not in the push rows
+PUBLIC_FIELDS = (*SNAPSHOT_FIELDS, "home", "attrs")
 
 
 class LiveReader:

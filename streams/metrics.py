@@ -22,6 +22,13 @@ PINGS_ACCEPTED = Counter(
 PINGS_REJECTED = Counter(
     "gridpulse_pings_rejected", "Pings refused by ingest (4xx), by reason", ["reason"], registry=REGISTRY
 )
+FIXES_DISCARDED = Counter(
+    "gridpulse_fixes_discarded",
+    "OsmAnd fixes that can be no real position (lat/lon out of range, before 2000, far ahead), answered 200 so the "
+    "phone's queue moves on, and not stored, by reason",
+    ["reason"],
+    registry=REGISTRY,
+)
 INGEST_UNAVAILABLE = Counter(
     "gridpulse_ingest_unavailable", "Ingest requests answered 503 because Redis was unreachable", registry=REGISTRY
 )
@@ -42,6 +49,7 @@ CONNECTED_CLIENTS = Gauge("gridpulse_connected_clients", "Socket.IO clients conn
 # Field names of the {p}:stats hash, written by processors with HINCRBY once per batch.
 STAT_PROCESSED = "processed"
 STAT_CONTACTS = "contacts"  # heartbeats without a position, applied to the last contact and battery
+STAT_BUFFERED = "buffered"  # fixes older than max_age_s on arrival, kept as history of their own day
 STAT_DROPPED = "dropped:"  # + rule
 STAT_DEAD = "dead:"  # + stage
 
@@ -63,6 +71,8 @@ class RedisStatsCollector:
             return
         processed = CounterMetricFamily("gridpulse_pings_processed", "Pings through the last stage, all processors")
         contacts = CounterMetricFamily("gridpulse_contacts_processed", "Heartbeats without a position applied")
+        buffered = CounterMetricFamily("gridpulse_pings_buffered", "Fixes older than max_age_s on arrival (a phone's "
+                                       "upload after hours offline): tracks and patrol of their day, not live")
         dropped = CounterMetricFamily("gridpulse_pings_dropped", "Pings dropped by a filter, by rule", labels=["rule"])
         dead = CounterMetricFamily("gridpulse_pings_dead_lettered", "Pings dead-lettered, by stage", labels=["stage"])
         for raw_key, raw_val in stats.items():
@@ -71,11 +81,13 @@ class RedisStatsCollector:
                 processed.add_metric([], value)
             elif key == STAT_CONTACTS:
                 contacts.add_metric([], value)
+            elif key == STAT_BUFFERED:
+                buffered.add_metric([], value)
             elif key.startswith(STAT_DROPPED):
                 dropped.add_metric([key[len(STAT_DROPPED) :]], value)
             elif key.startswith(STAT_DEAD):
                 dead.add_metric([key[len(STAT_DEAD) :]], value)
-        yield from (processed, contacts, dropped, dead)
+        yield from (processed, contacts, buffered, dropped, dead)
         if lag is not None:
             yield GaugeMetricFamily("gridpulse_stream_lag", "Ping stream entries not yet processed", value=lag)
 

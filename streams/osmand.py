@@ -12,9 +12,18 @@ JSON (the Traccar Client / background-geolocation body)::
      "heading", "accuracy", "altitude"}, "battery": {"level": 0-1, "is_charging"}, "is_moving": bool,
      "event": "…", "alarm": "sos"?, "extras": {"alarm": "sos"?}}}
 
-``location`` without ``coords`` is a contact.  Negative speed, heading and accuracy (``-1`` on phones) and
-battery level ``-1`` mean unknown.  Out-of-range readings are dropped by :func:`drop_bad_readings` (the fix stays);
-an out-of-range latitude or longitude is refused (400).
+``location`` may also be an array (the background-geolocation app's ``batchSync``: every buffered location in one
+request), and the whole body may be an array of such objects (Traccar Client's ``uploadJson``): every element is
+a fix (or a contact) of its own, so :func:`parse_json` returns a list.  ``location`` without ``coords`` is a
+contact.  Negative speed, heading and accuracy (``-1`` on phones) and battery level ``-1`` mean unknown.
+Out-of-range readings are dropped by :func:`drop_bad_readings` (the fix stays).  A fix that can be no real
+position (latitude or longitude out of range, a time before 2000 or far ahead) is named by :func:`impossible`:
+ingest answers 200 and discards it, as Traccar does, so the phone's queue moves on.
+
+Attributes (Traccar keeps them with the position): what the request carries beyond the fields above —
+``driverUniqueId``, ``charge``, ``ignition``, ``altitude``, the JSON ``event``, ``activity``, ``mock``,
+``is_moving``, ``odometer``, ``uuid`` and every ``extras`` key — is kept in the fix's ``"a"`` map, bounded by
+:func:`bounded_attrs` (at most 16 keys, scalar values, strings cut at 64 characters, 1 KB in all).
 
 Timestamps: unix seconds, unix milliseconds (any integer ≥ 2**31 is taken as ms, like Traccar), decimals,
 ISO 8601 with a zone (``Z`` or ``+08:00``), and ``yyyy-MM-dd HH:mm:ss``.  A time **without a zone** (that form,
@@ -28,11 +37,22 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from streams.schema import MAX_SPEED_KMH
+import orjson
+
+from streams.schema import MAX_SPEED_KMH, check_fix_time
 from streams.stages.model import CONTACT  # the "k" of a stream entry without a position
 
 KNOT_KMH = 1.852
 MS_KMH = 3.6
+MAX_ATTRS = 16  # keys of a fix's attribute map
+MAX_ATTR_CHARS = 64  # a string value is cut here (a key at half of it)
+MAX_ATTRS_BYTES = 1024  # the attribute map as JSON
+# query parameters read into fields: everything else a phone sends is an attribute
+_QUERY_FIELDS = frozenset({"id", "deviceid", "lat", "lon", "location", "timestamp", "speed", "bearing", "heading",
+                           "accuracy", "hdop", "batt", "alarm", "sos", "cell", "wifi"})
+# JSON location keys read into fields or named attributes; other scalar keys are attributes as they are
+_JSON_FIELDS = frozenset({"coords", "timestamp", "battery", "alarm", "sos", "extras", "activity", "device_id", "id",
+                          "deviceid", "location"})
 
 
 class ProtocolError(ValueError):
@@ -103,11 +123,51 @@ def _sos(value) -> bool:
     return str(value or "").strip().lower() == "sos"
 
 
-def _position(lat: float | None, lon: float | None) -> None:
+def impossible(fix: dict, now: float, max_future_s: float) -> tuple[str, str] | None:
+    """``(code, sentence)`` if a parsed fix can be no real position — latitude or longitude out of range, a time
+    before 2000 (a phone with no clock) or more than ``max_future_s`` ahead — else ``None`` (contacts too)."""
+    lat, lon = fix.get("lat"), fix.get("lon")
     if lat is not None and not -90 <= lat <= 90:
-        raise ProtocolError("bad_lat", f"lat={lat} is out of range: latitude must be in [-90, 90]")
+        return "bad_lat", f"lat={lat} is out of range: latitude must be in [-90, 90]"
     if lon is not None and not -180 <= lon <= 180:
-        raise ProtocolError("bad_lon", f"lon={lon} is out of range: longitude must be in [-180, 180]")
+        return "bad_lon", f"lon={lon} is out of range: longitude must be in [-180, 180]"
+    return check_fix_time(fix["ts"], now, max_future_s)
+
+
+def _attr_value(v):
+    if isinstance(v, str):
+        return v[:MAX_ATTR_CHARS]
+    if isinstance(v, bool) or (isinstance(v, int | float) and math.isfinite(v)):
+        return v
+    return None  # objects, arrays, null, NaN: not kept
+
+
+def bounded_attrs(pairs) -> dict:
+    """The first attributes of ``(name, value)`` pairs that fit: scalar values only (a string cut at
+    ``MAX_ATTR_CHARS``), at most ``MAX_ATTRS`` keys and ``MAX_ATTRS_BYTES`` of JSON; the first of a repeated name wins.
+    """
+    out: dict = {}
+    size = 2  # "{}"
+    for name, raw in pairs:
+        key = str(name)[: MAX_ATTR_CHARS // 2]
+        if len(out) >= MAX_ATTRS or key in out or (value := _attr_value(raw)) is None:
+            continue
+        cost = len(orjson.dumps({key: value}))  # '{"k":v}': the braces pay for the comma
+        if size + cost - 1 > MAX_ATTRS_BYTES:
+            continue
+        out[key] = value
+        size += cost - 1
+    return out
+
+
+def _query_attr(raw):
+    text = str(raw)
+    low = text.strip().lower()
+    return {"true": True, "false": False}.get(low, text)  # charge=true, ignition=false: booleans, as Traccar
+
+
+def _query_attrs(params: Mapping) -> dict:
+    return bounded_attrs((k, _query_attr(params.get(k))) for k in params if k not in _QUERY_FIELDS)
 
 
 def parse_query(params: Mapping, now: float) -> dict:
@@ -125,11 +185,11 @@ def parse_query(params: Mapping, now: float) -> dict:
         lat, lon = _num({"lat": parts[0]}, "lat"), _num({"lon": parts[1]}, "lon")
     ts = parse_timestamp(params.get("timestamp"), now)
     bat = _num(params, "batt")
+    attrs = _query_attrs(params)
     if lat is None and lon is None:  # Traccar keeps the last known position: a contact, never an invented fix
-        return {"k": CONTACT, "d": str(device), "ts": ts, "bat": bat}
+        return {"k": CONTACT, "d": str(device), "ts": ts, "bat": bat, "a": attrs}
     if lat is None or lon is None:
         raise ProtocolError("missing_position", "half a position: send both lat= and lon=, or location=lat,lon")
-    _position(lat, lon)
     return {
         "d": str(device),
         "lon": lon,
@@ -141,41 +201,61 @@ def parse_query(params: Mapping, now: float) -> dict:
         "hdg": _unknown_if_negative(_num(params, "bearing", "heading")),
         "bat": bat,
         "sos": _sos(params.get("alarm")) or _truthy(params.get("sos", "")),
+        "a": attrs,
     }
 
 
-def parse_json(body, now: float) -> dict:
-    """A Traccar Client JSON body → the same normalized fix as :func:`parse_query` (speed m/s → km/h, battery
-    level 0–1 → %); a ``location`` without ``coords`` is a contact (heartbeat), as Traccar reads it."""
+def parse_json(body, now: float) -> list[dict]:
+    """A Traccar Client JSON body → a list of normalized fixes as :func:`parse_query` makes them (speed m/s → km/h,
+    battery level 0–1 → %), one per location: ``location`` may be an object or an array, and the body an array of
+    such objects.  A ``location`` without ``coords`` is a contact (heartbeat), as Traccar reads it."""
+    if isinstance(body, list):  # Traccar Client's uploadJson: an array of OsmAnd JSON objects
+        if not body or not all(isinstance(item, dict) for item in body):
+            raise ProtocolError("bad_json", "a JSON array body must hold one or more location objects")
+        return [fix for item in body for fix in parse_json(item, now)]
     if not isinstance(body, dict):
-        raise ProtocolError("bad_json", "the JSON body must be an object")
+        raise ProtocolError("bad_json", "the JSON body must be an object or an array of objects")
     device = body.get("device_id") or body.get("id") or body.get("deviceid")
     if not device or isinstance(device, dict | list):
         raise ProtocolError("missing_device", "no device_id in the JSON body")
     loc = body.get("location")
-    if isinstance(loc, list):  # some apps send a list of buffered locations: take the last
-        loc = loc[-1] if loc else None
-    if not isinstance(loc, dict):
+    locations = loc if isinstance(loc, list) else [loc]  # batchSync: every buffered location, oldest first
+    if not locations or not all(isinstance(x, dict) for x in locations):
         raise ProtocolError("missing_position", "no location object in the JSON body")
-    battery = body.get("battery") or loc.get("battery") or {}
+    return [_json_location(str(device), body, x, now) for x in locations]
+
+
+def _json_attrs(body: dict, loc: dict, coords: dict, battery) -> dict:
+    activity = loc.get("activity")
+    extras = loc.get("extras") if isinstance(loc.get("extras"), dict) else {}
+    named = [("event", loc.get("event") or body.get("event")),
+             ("activity", activity.get("type") if isinstance(activity, dict) else activity),
+             ("charge", battery.get("is_charging") if isinstance(battery, dict) else None),
+             ("altitude", coords.get("altitude"))]  # fmt: skip
+    rest = [(k, v) for k, v in loc.items() if k not in _JSON_FIELDS]
+    rest += [(k, v) for k, v in body.items() if k not in _JSON_FIELDS]
+    return bounded_attrs([*named, *extras.items(), *rest])
+
+
+def _json_location(device: str, body: dict, loc: dict, now: float) -> dict:
+    battery = loc.get("battery") or body.get("battery") or {}
     level = _num(battery, "level") if isinstance(battery, dict) else None
     bat = None if level is None or level < 0 else round(level * 100, 1)  # level -1: unknown
     ts = parse_timestamp(loc.get("timestamp"), now)
     coords = loc.get("coords")
     if coords is None:
-        return {"k": CONTACT, "d": str(device), "ts": ts, "bat": bat}
+        return {"k": CONTACT, "d": device, "ts": ts, "bat": bat, "a": _json_attrs(body, loc, {}, battery)}
     if not isinstance(coords, dict):
         raise ProtocolError("missing_position", "location.coords must be an object")
     lat, lon = _num(coords, "latitude"), _num(coords, "longitude")
     if lat is None or lon is None:
         raise ProtocolError("missing_position", "location.coords needs latitude and longitude")
-    _position(lat, lon)
     extras = loc.get("extras") if isinstance(loc.get("extras"), dict) else {}
     # Traccar: location.alarm, else location.extras.alarm ("sos" from the app's SOS button); or an "sos" event
     alarm = loc.get("alarm") if loc.get("alarm") is not None else extras.get("alarm")
     event = loc.get("event") or body.get("event")
     return {
-        "d": str(device),
+        "d": device,
         "lon": lon,
         "lat": lat,
         "ts": ts,
@@ -184,6 +264,7 @@ def parse_json(body, now: float) -> dict:
         "hdg": _unknown_if_negative(_num(coords, "heading")),
         "bat": bat,
         "sos": _sos(alarm) or _sos(event) or _truthy(loc.get("sos", "")) or _truthy(body.get("sos", "")),
+        "a": _json_attrs(body, loc, coords, battery),
     }
 
 

@@ -2,19 +2,23 @@
 
 Order (each stage sees only the pings the ones before it kept)::
 
-    DecodePing → LoadState → RecordContact → DropInvalid → DropZero → DropFuture → DropStale → DropInaccurate
+    DecodePing → LoadState → RecordContact → DropInvalid → DropZero → DropFuture → MarkBuffered → DropInaccurate
     → DropDuplicate → DropSpeedJump → DropTooFrequent → LocateGrid → LinkPrevious → DetectMotion
-    → UpdateStatus → AccountPatrol → RaiseAlerts → PushChanges → StoreLive → AppendTrack
+    → UpdateStatus → AccountPatrol → RaiseAlerts → PushChanges → StoreLive → StoreBuffered → AppendTrack
 
 Stateless rules come first (cheap, vectorised); rules that compare with the worker's last fix come after them
 so that a bad fix never becomes anybody's "last fix".  RecordContact takes the heartbeats (no position) out first.  PushChanges precedes StoreLive because StoreLive writes the
-rows inside its compare-and-set (see :mod:`streams.stages.store`).
+rows inside its compare-and-set (see :mod:`streams.stages.store`).  MarkBuffered flags fixes that arrive more than
+``max_age_s`` after their time (a phone's upload after hours without network): they go through the filters, the
+track and the patrol of their own day, and RaiseAlerts, PushChanges and StoreLive pass them by
+(:mod:`streams.stages.buffered`).
 """
 
 from __future__ import annotations
 
 from streams.stages import Stage
 from streams.stages.alerts import RaiseAlerts
+from streams.stages.buffered import MarkBuffered, StoreBuffered
 from streams.stages.contact import RecordContact
 from streams.stages.filters import (
     DecodePing,
@@ -23,7 +27,6 @@ from streams.stages.filters import (
     DropInaccurate,
     DropInvalid,
     DropSpeedJump,
-    DropStale,
     DropTooFrequent,
     DropZero,
 )
@@ -42,7 +45,7 @@ def build_stages(client, district, settings, *, push: bool = True, locate: Stage
         (True, DropInvalid),
         (True, DropZero),
         (s.max_future_s > 0, lambda: DropFuture(s.max_future_s)),
-        (s.max_age_s > 0, lambda: DropStale(s.max_age_s)),
+        (s.max_age_s > 0, lambda: MarkBuffered(s.max_age_s)),
         (s.max_accuracy_m > 0, lambda: DropInaccurate(s.max_accuracy_m)),
         (True, DropDuplicate),
         (s.max_speed_kmh > 0, lambda: DropSpeedJump(s.max_speed_kmh)),
@@ -60,7 +63,7 @@ def build_stages(client, district, settings, *, push: bool = True, locate: Stage
     ]
     if push:
         stages.append(PushChanges())
-    stages += [StoreLive(client, s), AppendTrack(client, s)]
+    stages += [StoreLive(client, s), StoreBuffered(client, s), AppendTrack(client, s)]
     return stages
 
 

@@ -24,7 +24,7 @@ import redis
 
 from streams import metrics
 from streams.emitter import Coalescer, NullEmitter, emit_alerts
-from streams.metrics import STAT_CONTACTS, STAT_DEAD, STAT_DROPPED, STAT_PROCESSED
+from streams.metrics import STAT_BUFFERED, STAT_CONTACTS, STAT_DEAD, STAT_DROPPED, STAT_PROCESSED
 from streams.pingstream import RedisPingSource
 from streams.pipeline import build_stages, describe
 from streams.stages import Stage
@@ -109,7 +109,8 @@ class Processor:
         queue_alerts(pipe, s, batch.alerts)
         for ping, stage, reason in batch.dead:
             self.source.dead_letter(pipe, ping.id, ping.raw, stage, reason)
-        stats = Counter({STAT_PROCESSED: sum(p.alive for p in batch.pings), STAT_CONTACTS: batch.contacts})
+        stats = Counter({STAT_PROCESSED: sum(p.alive for p in batch.pings), STAT_CONTACTS: batch.contacts,
+                         STAT_BUFFERED: batch.buffered})
         stats.update({STAT_DROPPED + rule: n for rule, n in batch.dropped.items()})
         stats.update(Counter(STAT_DEAD + stage for _, stage, _ in batch.dead))
         for field, n in stats.items():

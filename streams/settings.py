@@ -48,8 +48,12 @@ class StreamSettings:
     # pending entries were claimed); must exceed claim_min_idle_ms.  0 = never delete.
     consumer_forget_s: float = 3600.0
     # Filters (0 = rule off)
-    max_future_s: float = 300.0  # refuse (ingest) and drop (processor) fixes more than this ahead of receive time
-    max_age_s: float = 6 * 3600.0  # drop fixes older than this at receive time
+    # discard (OsmAnd ingest: answered 200; batch API: rejected item) and drop (processor) fixes more than this
+    # ahead of receive time
+    max_future_s: float = 300.0
+    # fixes older than this at receive time are buffered history: track, patrol and visits of their own day, never
+    # the live state or a live alert
+    max_age_s: float = 6 * 3600.0
     max_accuracy_m: float = 100.0  # drop fixes whose reported accuracy radius is larger
     max_speed_kmh: float = 150.0  # drop a fix implying a faster jump from the worker's last fix
     min_period_s: float = 1.0  # drop a fix closer than this in time after the worker's last fix

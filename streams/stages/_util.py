@@ -6,7 +6,8 @@ fixes left the own grid), ``_outside_alerted`` (the outside-grid alert of that e
 (unix s since the worker stopped moving).  Entries written before issue 13 call them ``_os``, ``_oa`` and ``_ss``;
 :meth:`streams.stages.model.Ping.from_live` reads both spellings.  ``seen`` is the last contact: the newest of the
 fix time and of any heartbeat that came without a fix (:mod:`streams.stages.contact`); a worker known only from
-heartbeats has ``ts`` null.
+heartbeats has ``ts`` null.  ``attrs`` is the attribute map the phone sent with the fix (or its last heartbeat),
+``null`` when none.
 """
 
 from __future__ import annotations
@@ -15,6 +16,29 @@ import numpy as np
 
 from geo.measure import haversine_m
 from streams.contract import POSITION_FIELDS, rooms_of
+
+# The scripts take their data as one JSON argument: packing thousands of separate arguments costs the client
+# far more (redis-py encodes each in Python) than one cjson.decode costs Redis.
+# Writes the newest fix of each worker unless the stored one is newer (StoreLive; StoreBuffered with KEYS[1]
+# only and no rows).  KEYS[1] live hash, KEYS[2] dirty hash of room "district", KEYS[3..] dirty hashes of street rooms.
+# ARGV[1]: JSON [[worker, fix ts, live json, positions row json or "", street room index (0 = none)], ...].
+LIVE_CAS = """
+local n = 0
+for _, u in ipairs(cjson.decode(ARGV[1])) do
+  local w = u[1]
+  local cur = redis.call('HGET', KEYS[1], w)
+  local old = cur and tonumber(string.match(cur, '"ts":([-%d%.eE+]+)'))
+  if not old or old <= u[2] then
+    redis.call('HSET', KEYS[1], w, u[3])
+    if u[4] ~= '' then
+      redis.call('HSET', KEYS[2], w, u[4])
+      if u[5] > 0 then redis.call('HSET', KEYS[2 + u[5]], w, u[4]) end
+    end
+    n = n + 1
+  end
+end
+return n
+"""
 
 # KEYS[1] live hash, KEYS[2] dirty hash of room "district", KEYS[3..] dirty hashes of street rooms.
 # ARGV quintuples (worker, expected current json or "" for none, new json, row json, street room index).
@@ -117,6 +141,7 @@ def live_entry(ping, worker, contact: tuple[float, float | None] | None = None) 
         "acc": ping.acc,
         "hdg": ping.hdg,
         "seen": seen,
+        "attrs": ping.attrs,
         "_outside_since": ping.outside_since,
         "_still_since": ping.still_since,
         "_outside_alerted": ping.outside_alerted,

@@ -36,8 +36,8 @@ class RaiseAlerts(PingStage):
         self.outside_alert_s = outside_alert_s
 
     def handle(self, ping: Ping, batch: Batch) -> None:
-        if ping.late:
-            return  # history arriving late never raises an alert
+        if ping.late or ping.buffered:
+            return  # history arriving late, or hours after it happened, never raises an alert
         worker = batch.roster.by_worker(ping.w)
         prev, name = ping.prev, worker.name if worker else ping.w
         if ping.sos and not (prev is not None and prev.sos):

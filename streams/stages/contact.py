@@ -21,7 +21,7 @@ def _blank_entry(w: str, worker) -> dict:
     return {"ts": None, "id": w, "name": worker.name if worker else w, "lon": None, "lat": None, "grid": None,
             "street": worker.street_code if worker else None, "home": worker.home_grid if worker else None,
             "status": "offline", "moving": False, "spd": None, "bat": None, "outside": False, "sos": False,
-            "idle": False, "acc": None, "hdg": None, "seen": None}  # fmt: skip
+            "idle": False, "acc": None, "hdg": None, "seen": None, "attrs": None}  # fmt: skip
 
 
 class RecordContact(BatchStage):
@@ -52,6 +52,8 @@ class RecordContact(BatchStage):
             entry["seen"] = p.ts
             if p.bat is not None:
                 entry["bat"] = p.bat
+            if p.attrs:
+                entry["attrs"] = p.attrs
             batch.last_contact[p.w] = (p.ts, entry["bat"])  # a fix later in this batch keeps them (live_entry)
         args, streets = [], {}
         for w, (raw, entry) in current.items():

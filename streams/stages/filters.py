@@ -43,6 +43,8 @@ class DecodePing(PingStage):
         ping.rx = float(rx) if isinstance(rx, _NUMBERS) else batch.now
         ping.acc, ping.spd, ping.hdg, ping.bat = d.get("acc"), d.get("spd"), d.get("hdg"), d.get("bat")
         ping.sos, ping.src = bool(d.get("sos")), d.get("src")
+        attrs = d.get("a")
+        ping.attrs = attrs if isinstance(attrs, dict) and attrs else None
 
 
 class _VectorFilter(BatchStage):
@@ -89,19 +91,6 @@ class DropFuture(_VectorFilter):
     def mask(self, pings, batch):
         ts, rx = batch.columns(pings, "ts", "rx")
         return ts > rx + self.max_future_s
-
-
-class DropStale(_VectorFilter):
-    """Fix time more than ``max_age_s`` before the receive time (Traccar's ``filter.past``)."""
-
-    rule = "stale"
-
-    def __init__(self, max_age_s: float):
-        self.max_age_s = max_age_s
-
-    def mask(self, pings, batch):
-        ts, rx = batch.columns(pings, "ts", "rx")
-        return ts < rx - self.max_age_s
 
 
 class DropInaccurate(_VectorFilter):

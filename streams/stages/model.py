@@ -20,13 +20,16 @@ class Ping:
 
     ``prev`` is the worker's previous in-order fix: an earlier ping of this batch, or the stored live state
     (a ``Ping`` made by :meth:`from_live`), or ``None`` for a worker never seen.  ``late`` marks a fix older than
-    that one: recorded in the track and patrol, never moving the live dot back.
+    that one: recorded in the track and patrol, never moving the live dot back.  ``buffered`` marks a fix older than
+    ``max_age_s`` when it arrived (a phone uploading what it kept while it had no network): history of its own
+    day — track, patrol, visits — that never touches the live state nor raises a live alert.  ``attrs`` is the
+    fix's bounded attribute map (``"a"`` of the stream entry, :func:`streams.osmand.bounded_attrs`) or ``None``.
     """
 
     __slots__ = (
         "id", "raw", "w", "d", "lon", "lat", "ts", "rx", "acc", "spd", "hdg", "bat", "sos", "src",
         "grid", "street", "outside", "moving", "status", "late", "prev", "outside_since", "outside_alerted",
-        "alive", "still_since", "idle", "seen", "kind",
+        "alive", "still_since", "idle", "seen", "kind", "buffered", "attrs",
     )  # fmt: skip
 
     def __init__(self, entry_id: bytes | None = None, raw: bytes | None = None):
@@ -34,7 +37,8 @@ class Ping:
         self.w = self.d = self.src = None
         self.lon = self.lat = self.ts = self.rx = float("nan")
         self.acc = self.spd = self.hdg = self.bat = None
-        self.sos = self.outside = self.moving = self.late = self.outside_alerted = False
+        self.sos = self.outside = self.moving = self.late = self.outside_alerted = self.buffered = False
+        self.attrs = None
         self.grid = self.street = self.prev = self.outside_since = self.still_since = None
         self.idle = False
         self.seen = None  # last contact (unix s) of a stored state; see streams.stages._util
@@ -65,7 +69,8 @@ class Ping:
 class Batch:
     """Pings in stream order and everything the stages share while processing them.
 
-    ``state[worker_id]`` is the stored live state (``Ping.from_live``) loaded once per batch in one HMGET;
+    ``state[worker_id]`` is the stored live state (``Ping.from_live``) loaded once per batch in one HMGET, or the
+    worker's newest buffered fix when that is newer (:mod:`streams.stages.buffered`): the last fix to compare with;
     ``pipe`` is the transaction that stages queue their writes on, executed with the XACK at the end.
     ``raw_state[worker_id]`` is the same state as the bytes read (workers known only from heartbeats included).
     """
@@ -76,6 +81,7 @@ class Batch:
         self.raw_state: dict[str, bytes] = {}  # the stored live values as read, for compare-and-set writes
         self.entries: dict[str, dict] = {}  # worker → the live entry of its newest fix (PushChanges → StoreLive)
         self.contacts = 0  # heartbeats applied (they leave the batch after RecordContact)
+        self.buffered = 0  # fixes older than max_age_s on arrival, kept as history (streams.stages.buffered)
         self.last_contact: dict[str, tuple[float, float | None]] = {}  # worker → (newest heartbeat ts, its battery)
         self.dropped: Counter[str] = Counter()
         self.dead: list[tuple[Ping, str, str]] = []  # (ping, stage, reason)

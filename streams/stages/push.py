@@ -19,8 +19,8 @@ class PushChanges(BatchStage):
     def handle_batch(self, pings, batch: Batch) -> None:
         by_worker, contacts = batch.roster.by_worker, batch.last_contact
         for p in pings:
-            if p.late:
-                continue
+            if p.late or p.buffered:
+                continue  # neither moves a live dot
             worker = by_worker(p.w)
             entry = live_entry(p, worker, contacts.get(p.w))
             batch.entries[p.w] = entry

@@ -1,6 +1,7 @@
 """What a fix leaves in Redis: the live state (LoadState reads it, one HMGET for the batch's workers; StoreLive
 writes it) and the daily tracks (AppendTrack).
 
+``{p}:buffered[worker_id]`` = the same shape, of the worker's newest buffered fix (:mod:`streams.stages.buffered`).
 ``{p}:live[worker_id]`` = orjson of :func:`streams.stages._util.live_entry`.  StoreLive writes each worker's newest in-order fix with a
 Lua compare-and-set on ``ts``, so a late fix — or a slower processor holding older fixes of the same worker —
 never moves a dot back; the same script writes the coalesced push rows (``{p}:dirty:{room}``).
@@ -15,32 +16,10 @@ import logging
 import orjson
 
 from streams.stages import BatchStage
-from streams.stages._util import live_entry, room_keys
+from streams.stages._util import LIVE_CAS, live_entry, room_keys
 from streams.stages.model import Batch, Ping
 
 log = logging.getLogger(__name__)
-
-# The scripts take their data as one JSON argument: packing thousands of separate arguments costs the client
-# far more (redis-py encodes each in Python) than one cjson.decode costs Redis.
-# KEYS[1] live hash, KEYS[2] dirty hash of room "district", KEYS[3..] dirty hashes of street rooms.
-# ARGV[1]: JSON [[worker, fix ts, live json, positions row json or "", street room index (0 = none)], ...].
-LIVE_CAS = """
-local n = 0
-for _, u in ipairs(cjson.decode(ARGV[1])) do
-  local w = u[1]
-  local cur = redis.call('HGET', KEYS[1], w)
-  local old = cur and tonumber(string.match(cur, '"ts":([-%d%.eE+]+)'))
-  if not old or old <= u[2] then
-    redis.call('HSET', KEYS[1], w, u[3])
-    if u[4] ~= '' then
-      redis.call('HSET', KEYS[2], w, u[4])
-      if u[5] > 0 then redis.call('HSET', KEYS[2 + u[5]], w, u[4]) end
-    end
-    n = n + 1
-  end
-end
-return n
-"""
 
 # KEYS: track keys; ARGV[1]: JSON [[key index, score, member], ...]; ARGV[2]: TTL s; ARGV[3]: JSON of the key
 # indexes that are new to this process (EXPIRE once per key and process, not once per batch).
@@ -56,25 +35,41 @@ return #KEYS
 
 
 class LoadState(BatchStage):
-    """Reads the stored live state of every worker in the batch in one HMGET."""
+    """Reads the stored live state of every worker in the batch, and each one's newest buffered fix
+    (:mod:`streams.stages.buffered`), in one round trip; the newer of the two is the worker's last fix."""
 
     def __init__(self, client, settings):
-        self.client, self.key = client, settings.key("live")
+        self.client, self.key, self.buffered_key = client, settings.key("live"), settings.key("buffered")
 
     def handle_batch(self, pings, batch: Batch) -> None:
         workers = list({p.w for p in pings} - batch.state.keys())
         if not workers:
             return
-        for w, raw in zip(workers, self.client.hmget(self.key, workers), strict=True):
-            if raw is None:
-                continue
-            batch.raw_state[w] = raw
-            try:
-                entry = orjson.loads(raw)
-                if entry.get("ts") is not None:  # null: known from heartbeats only, no fix to compare with
-                    batch.state[w] = Ping.from_live(entry)
-            except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as e:
-                log.warning("ignoring unreadable live state of %s: %s", w, e)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hmget(self.key, workers)
+        pipe.hmget(self.buffered_key, workers)
+        lives, buffered = pipe.execute()
+        for w, raw, old in zip(workers, lives, buffered, strict=True):
+            if raw is not None:
+                batch.raw_state[w] = raw
+            last = _last_fix(w, raw)
+            history = _last_fix(w, old)
+            if history is not None and (last is None or history.ts > last.ts):
+                last = history
+            if last is not None:
+                batch.state[w] = last
+
+
+def _last_fix(w: str, raw: bytes | None) -> Ping | None:
+    if raw is None:
+        return None
+    try:
+        entry = orjson.loads(raw)
+        if entry.get("ts") is not None:  # null: known from heartbeats only, no fix to compare with
+            return Ping.from_live(entry)
+    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as e:
+        log.warning("ignoring an unreadable stored fix of %s: %s", w, e)
+    return None
 
 
 class StoreLive(BatchStage):
@@ -87,8 +82,8 @@ class StoreLive(BatchStage):
     def handle_batch(self, pings, batch: Batch) -> None:
         newest: dict[str, Ping] = {}
         for p in pings:
-            if not p.late:
-                newest[p.w] = p  # stream order: the last in-order fix of each worker wins
+            if not p.late and not p.buffered:
+                newest[p.w] = p  # stream order: the last in-order live fix of each worker wins
         if not newest:
             return
         streets: dict[str, int] = {}
@@ -105,7 +100,9 @@ class StoreLive(BatchStage):
 
 
 class AppendTrack(BatchStage):
-    """Every accepted fix, late ones included, into the worker's daily track (kept ``track_days``)."""
+    """Every accepted fix, late and buffered ones included, into the worker's track of the fix's own local day
+    (kept ``track_days``); a fix of a past day also drops that worker-day's stored visit figures
+    (:mod:`streams.visits` computes them again from the track)."""
 
     def __init__(self, client, settings):
         self.settings = settings
@@ -118,11 +115,17 @@ class AppendTrack(BatchStage):
         index: dict[str, int] = {}
         adds = []
         prefix = self.settings.key("track")
+        today = batch.day(batch.now)
+        past: set[tuple[str, str]] = set()  # (day, worker) of fixes added to a day before today
         for p in pings:
-            key = f"{prefix}:{batch.day(p.ts)}:{p.w}"
+            day = batch.day(p.ts)
+            key = f"{prefix}:{day}:{p.w}"
             k = index.setdefault(key, len(index) + 1)
             adds.append((k, p.ts, f"{p.ts:.3f},{p.lon:.6f},{p.lat:.6f}"))
-        today = batch.day(batch.now)
+            if day < today:
+                past.add((day, p.w))
+        for day, w in past:  # the stored visit figures of that worker-day no longer cover its whole track
+            batch.pipe.hdel(self.settings.key("visits", day), w)
         if today != self._expiring_day:
             self._expiring, self._expiring_day = set(), today
         fresh = [k for key, k in index.items() if key not in self._expiring]

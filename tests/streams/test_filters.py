@@ -15,10 +15,10 @@ from streams.stages.filters import (
     DropInaccurate,
     DropInvalid,
     DropSpeedJump,
-    DropStale,
     DropTooFrequent,
     DropZero,
 )
+from streams.stages.buffered import MarkBuffered
 from streams.stages.model import Ping
 from tests.streams.helpers import make_settings
 from tests.streams.stagekit import HOME_LAT, HOME_LON, T0, ping, run, stored
@@ -29,7 +29,7 @@ DEG_LON_M = float(haversine_m(HOME_LON, HOME_LAT, HOME_LON + 1, HOME_LAT))  # me
 
 def filters(s):
     return [
-        DropInvalid(), DropZero(), DropFuture(s.max_future_s), DropStale(s.max_age_s),
+        DropInvalid(), DropZero(), DropFuture(s.max_future_s), MarkBuffered(s.max_age_s),
         DropInaccurate(s.max_accuracy_m), DropDuplicate(), DropSpeedJump(s.max_speed_kmh),
         DropTooFrequent(s.min_period_s),
     ]  # fmt: skip
@@ -45,7 +45,7 @@ CASES = [
     ("from-tomorrow", {"ts": T0 + 86400}, "future"),
     ("six-minutes-ahead", {"ts": T0 + 360}, "future"),
     ("four-minutes-ahead-is-ok", {"ts": T0 + 240}, None),
-    ("seven-hours-old", {"ts": T0 - 7 * 3600}, "stale"),
+    ("seven-hours-old-is-kept-as-buffered", {"ts": T0 - 7 * 3600}, None),
     ("zero-coordinates", {"lon": 0.0, "lat": 0.0}, "zero"),
     ("zero-lon-only-is-not-zero-rule", {"lon": 0.0}, "max_speed"),
     ("lat-out-of-range", {"lat": 91.0}, "invalid"),
@@ -85,18 +85,26 @@ def test_duplicates_inside_one_batch(roster):
     assert [p.alive for p in (a, b, c)] == [True, False, True] and batch.dropped == {"duplicate": 1}
 
 
-def test_receive_time_not_processing_time_decides_future_and_stale(roster):
+def test_receive_time_not_processing_time_decides_future_and_buffered(roster):
     s = make_settings()
     p = ping(W, ts=T0, rx=T0 + 10)  # processed a day later (a backlog) but received on time
-    run(filters(s), [p], s, roster, now=T0 + 86400)
-    assert p.alive
+    batch = run(filters(s), [p], s, roster, now=T0 + 86400)
+    assert p.alive and not p.buffered and batch.buffered == 0
+
+
+@pytest.mark.parametrize(("age_s", "buffered"), [(6 * 3600 - 1, False), (6 * 3600 + 1, True), (8 * 3600, True)])
+def test_a_fix_older_than_max_age_on_arrival_is_marked_buffered_not_dropped(roster, age_s, buffered):
+    s = make_settings()
+    p = ping(W, ts=T0 - age_s, rx=T0)
+    batch = run(filters(s), [p], s, roster)
+    assert p.alive and p.buffered is buffered and batch.buffered == int(buffered) and not batch.dropped
 
 
 def test_disabled_rules_are_left_out_of_the_pipeline(client, district):
     s = make_settings(max_accuracy_m=0, min_period_s=0, max_speed_kmh=0)
     names = [st.name for st in build_stages(client, district, s)]
     assert "DropInaccurate" not in names and "DropTooFrequent" not in names and "DropSpeedJump" not in names
-    assert names[:4] == ["DecodePing", "LoadState", "RecordContact", "DropInvalid"] and names[-2:] == ["StoreLive", "AppendTrack"]
+    assert names[:4] == ["DecodePing", "LoadState", "RecordContact", "DropInvalid"] and names[-3:] == ["StoreLive", "StoreBuffered", "AppendTrack"]
 
 
 @pytest.mark.parametrize(
