@@ -8,6 +8,7 @@ import pytest
 
 from geo.measure import haversine_m
 from streams.pipeline import build_stages
+from streams.stages.buffered import MarkBuffered
 from streams.stages.filters import (
     DecodePing,
     DropDuplicate,
@@ -18,7 +19,6 @@ from streams.stages.filters import (
     DropTooFrequent,
     DropZero,
 )
-from streams.stages.buffered import MarkBuffered
 from streams.stages.model import Ping
 from tests.streams.helpers import make_settings
 from tests.streams.stagekit import HOME_LAT, HOME_LON, T0, ping, run, stored
