@@ -48,9 +48,7 @@ class StreamSettings:
     # pending entries were claimed); must exceed claim_min_idle_ms.  0 = never delete.
     consumer_forget_s: float = 3600.0
     # Filters (0 = rule off)
-    # discard (OsmAnd ingest: answered 200; batch API: rejected item) and drop (processor) fixes more than this
-    # ahead of receive time
-    max_future_s: float = 300.0
+    max_future_s: float = 300.0  # discard (ingest) and drop (processor) fixes more than this ahead of receive time
     # fixes older than this at receive time are buffered history: track, patrol and visits of their own day, never
     # the live state or a live alert
     max_age_s: float = 6 * 3600.0
