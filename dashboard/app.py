@@ -23,7 +23,7 @@ import dash
 from flask import Flask, jsonify
 from flask_socketio import SocketIO
 
-from dashboard.api import alerts, coverage, live, openapi, patrol, prometheus, tracks, workers
+from dashboard.api import alerts, bodies, coverage, live, openapi, patrol, prometheus, tracks, workers
 from dashboard.auth import TokenRegistry
 from dashboard.push.namespace import LiveNamespace
 from dashboard.push.visits import TrackPrefetch, visits_push
@@ -132,6 +132,8 @@ def create_app(
     registry, gauge = _metrics(metrics_registry, redis_client, settings)
     socketio.on_namespace(LiveNamespace(tokens=tokens, reader=reader, connected_gauge=gauge))
     dash_app = _make_dash(server, district)
+    bodies.install(server, max_body_bytes=web_settings.max_body_bytes, max_json_depth=web_settings.max_json_depth,
+                   dash_prefix=dash_app.config.requests_pathname_prefix)
     ctx = WebContext(server, socketio, dash_app, district, tokens, redis_client, settings, web_settings, roster,
                      reader, metrics_registry=registry)
     server.extensions["gridpulse"] = ctx
@@ -191,6 +193,8 @@ def _register_apis(ctx: WebContext, ingest: bool) -> None:
 
         server.register_blueprint(make_ingest_blueprint(redis_client=ctx.redis_client, roster=ctx.roster,
                                                         settings=ctx.settings))
+        # the batch reads and caps its own body (batch_max_bytes; one byte more tells it the body is too large)
+        bodies.allow(server, "ingest.pings", ctx.settings.batch_max_bytes + 1, check_json=False)
     for module in API_MODULES:
         server.register_blueprint(module.blueprint(retry_after_s))
     _add_health(server, ctx.redis_client)

@@ -32,6 +32,10 @@ class WebSettings:
     metrics_allow: str = ""
     # how often a street room with a street screen open gets its workers' visit figures (s); 0 = never
     visits_push_s: float = 30.0
+    # largest request body (bytes) of any endpoint (413 above it); photo uploads are allowed their photos on top,
+    # the ping batch its own batch_max_bytes
+    max_body_bytes: int = 1_000_000
+    max_json_depth: int = 64  # deepest nesting of arrays/objects in a JSON body (400 above it), Dash callbacks included
 
     def __post_init__(self):
         if self.tile_crs not in TILE_CRS:
@@ -42,6 +46,10 @@ class WebSettings:
             raise invalid("wall_refresh_s", self.wall_refresh_s, "between 1 and 3600 seconds")
         if self.visits_push_s < 0:
             raise invalid("visits_push_s", self.visits_push_s, "≥ 0")
+        if self.max_body_bytes < 1024:
+            raise invalid("max_body_bytes", self.max_body_bytes, "at least 1024 bytes")
+        if not 2 <= self.max_json_depth <= 1000:
+            raise invalid("max_json_depth", self.max_json_depth, "between 2 and 1000")
         if self.polygon_tolerance_deg < 0:
             raise invalid("polygon_tolerance_deg", self.polygon_tolerance_deg, "≥ 0")
         self.metrics_networks  # noqa: B018 - validated at start-up, not at the first scrape

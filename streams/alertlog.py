@@ -2,7 +2,7 @@
 
 Alerts live in the ``{p}:alerts`` stream (field ``a``: the contract's alert JSON, written by the pipeline and the
 sweep).  Acknowledgements are kept in ``{p}:alerts:ack`` (hash: :func:`streams.contract.alert_id` → orjson
-``{"by", "at"}``, ``at`` in unix s), refreshed to expire ``patrol_days`` after the last acknowledgement.
+``{"by", "at", "street"}``, ``at`` in unix s, ``street`` the alert's street), refreshed to expire ``patrol_days`` after the last acknowledgement.
 
 Examples
 --------
@@ -46,11 +46,16 @@ class AlertLog:
             a["ack"] = acks.get(a["id"])
         return out
 
-    def acks(self, ids: list[str]) -> dict[str, dict]:
+    def acks(self, ids: list[str], street_code: str | None = None) -> dict[str, dict]:
+        """``{id: {by, at, street}}`` of the acknowledged ones among ``ids``; with ``street_code``, only those of
+        that street's alerts (an acknowledgement stored without its street is shown to the district only)."""
         if not ids:
             return {}
         raws = self.client.hmget(self.ack_key, ids)
-        return {i: orjson.loads(r) for i, r in zip(ids, raws, strict=True) if r}
+        found = {i: orjson.loads(r) for i, r in zip(ids, raws, strict=True) if r}
+        if street_code is None:
+            return found
+        return {i: a for i, a in found.items() if a.get("street") == street_code}
 
     def ack(self, ids: list[str], *, by: str, street_code: str | None, now: float | None = None) -> list[str]:
         """Acknowledge the alerts among ``ids`` that belong to ``street_code`` (``None``: any); returns those
@@ -59,10 +64,10 @@ class AlertLog:
         wanted = [i for i in dict.fromkeys(ids) if i in known and known[i]["ack"] is None]
         if not wanted:
             return []
-        entry = orjson.dumps({"by": by, "at": round(time.time() if now is None else now, 3)})
+        at = round(time.time() if now is None else now, 3)
         pipe = self.client.pipeline(transaction=False)
         for i in wanted:
-            pipe.hsetnx(self.ack_key, i, entry)
+            pipe.hsetnx(self.ack_key, i, orjson.dumps({"by": by, "at": at, "street": known[i].get("street")}))
         pipe.expire(self.ack_key, int((self.settings.patrol_days + 1) * 86400))
         done = pipe.execute()[:-1]
         return [i for i, ok in zip(wanted, done, strict=True) if ok]

@@ -31,7 +31,7 @@ from streams import metrics
 from streams.osmand import ProtocolError, drop_bad_readings, impossible, parse_json, parse_query
 from streams.pingstream import RedisPingSink
 from streams.roster import Roster
-from streams.schema import PingIn, check_fix_time, fix_time, validation_reason
+from streams.schema import NUMBER_FIELDS, PingIn, check_fix_time, fix_time, validation_reason
 from streams.settings import StreamSettings
 
 log = logging.getLogger(__name__)
@@ -144,6 +144,9 @@ class _Ingest:
     def _item(self, item, now: float) -> tuple[dict | None, tuple[str, str] | None]:
         if not isinstance(item, dict):
             return None, ("bad_item", "each ping must be a JSON object")
+        for name in NUMBER_FIELDS:  # pydantic's lax float takes true/false as 1.0/0.0: a phone bug, not a position
+            if isinstance(item.get(name), bool):
+                return None, (f"bad_{name}", f"{name} must be a number, not {str(item[name]).lower()}")
         try:
             p = PingIn.model_validate(item)
         except ValidationError as e:

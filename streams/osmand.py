@@ -101,6 +101,8 @@ def _num(params: Mapping, *names: str, scale: float = 1.0) -> float | None:
         raw = params.get(name)
         if raw is None or raw == "":
             continue
+        if isinstance(raw, bool):  # JSON true/false: float() would read it as 1.0/0.0
+            raise ProtocolError(f"bad_{names[0]}", f"{name}={raw!r} is not a number")
         try:
             x = float(raw)
         except (TypeError, ValueError):

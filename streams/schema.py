@@ -24,6 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 MIN_FIX_TS = 946_684_800.0  # 2000-01-01T00:00:00Z: anything older is a phone with no clock, not a fix
 MAX_SPEED_KMH = 400.0  # above any vehicle a grid worker rides (high-speed rail is ~350 km/h)
+# the number fields of a ping, where JSON true/false is refused (pydantic's lax float would read 1.0/0.0)
+NUMBER_FIELDS = ("lat", "lon", "ts", "accuracy_m", "speed_kmh", "heading", "battery")
 
 
 class PingIn(BaseModel):

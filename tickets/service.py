@@ -8,6 +8,7 @@ ticket, its transition, its photos and its outbox event in one SQL transaction. 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +28,11 @@ from tickets.store.models import tickets
 from tickets.store.photos import PhotoStore, Upload
 from tickets.store.sql import SqlTicketStore, StaleError
 
+# control characters no ticket text may hold (NUL, escape, DEL, the C1 range …); a description or note keeps tab and
+# line breaks, a one-line field (address, name) keeps none. Refused at the door: stored text breaks XML and exports.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_ONE_LINE_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
+
 
 @dataclass
 class NewTicket:
@@ -43,6 +49,8 @@ class NewTicket:
     reporter_name: str | None = None  # a public reporter (Open311) instead of the actor
     reporter_role: str | None = None
     photos: list[Upload] = field(default_factory=list)
+    public: bool | None = None  # shown on Open311's public reads; None: a resident's report is, anything else not
+    attributes: str | None = None  # Open311 attribute[…] as JSON text
 
 
 class TicketService:
@@ -110,6 +118,9 @@ class TicketService:
             raise bad_request("unknown_category", f"category {new.category!r} is not in the category table.")
         if not isinstance(new.description or "", str) or not isinstance(new.address or "", str):
             raise bad_request("bad_text", "description and address must be text.")
+        check_text("description", new.description)
+        for name in ("address", "reporter_name"):
+            check_text(name, getattr(new, name), one_line=True)
         if len(new.address or "") > 255:
             raise bad_request("address_too_long", "the address is longer than 255 characters.")
         if len(new.description or "") > self.settings.max_description_chars:
@@ -133,7 +144,8 @@ class TicketService:
             "state": State.REPORTED.value, "version": 1, "reporter_name": new.reporter_name or actor.name,
             "reporter_role": new.reporter_role or actor.role,
             "reporter_worker_id": actor.worker_id, "contact": new.contact, "media_url": new.media_url,
-            "reported_at": now, "updated_at": now,
+            "public": new.public if new.public is not None else source == Source.RESIDENT_APP,
+            "attributes": new.attributes, "reported_at": now, "updated_at": now,
             **self.deadlines.start_step(category.code, State.REPORTED, now),
         }
         paths = [self.photos.save(p, now) for p in checked]
@@ -193,6 +205,7 @@ class TicketService:
         if expected_state is not None and expected_state != ticket["state"]:
             raise conflict("stale", f"the ticket is {ticket['state']}, not {expected_state}: reload it.")
         decision = decide(ticket, action, actor, self.worker_grid)
+        check_text("note", note)
         note = (note or "").strip() or None
         if action in NEEDS_NOTE and not note:
             raise bad_request("note_required", f"'{action}' needs a note giving the reason.")
@@ -253,6 +266,13 @@ class TicketService:
                     self.store.add_event(conn, effects.event(t, action, t["state"], now), now)
                     found += 1
         return found
+
+
+def check_text(name: str, value: str | None, *, one_line: bool = False) -> None:
+    """Refuse (400 ``bad_text``) text holding control characters; ``one_line`` refuses tabs and line breaks too."""
+    if isinstance(value, str) and (found := (_ONE_LINE_CONTROL if one_line else _CONTROL).search(value)):
+        raise bad_request("bad_text", f"{name} holds the control character U+{ord(found.group()):04X}; "
+                                      f"send plain text{'' if one_line else ' (tabs and line breaks are fine)'}.")
 
 
 def _coordinates(lon, lat) -> tuple[float, float]:

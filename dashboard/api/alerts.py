@@ -2,13 +2,15 @@
 
 ``GET  /api/v1/alerts?street=CODE[&date=YYYY-MM-DD]``   the day's alerts with their acknowledgement
 ``POST /api/v1/alerts/ack``  ``{"ids": [...]}``          acknowledge; pushes ``ack`` to the district and street rooms
-``GET  /api/v1/alerts/acks?ids=a,b``                    acknowledgements of given alert ids (for the wall's feed)
+``GET  /api/v1/alerts/acks?ids=a,b``                    acknowledgements of given alert ids (for the wall's feed),
+                                                        held to the caller's street like the list
 """
 
 from __future__ import annotations
 
 import time
 
+import orjson
 from flask import Blueprint, jsonify, request
 
 from dashboard.api.access import caller, street_scope, web
@@ -31,7 +33,10 @@ def alerts():
 def ack():
     p = caller()
     street = street_scope(p, known=True)
-    body = request.get_json(silent=True)
+    try:  # orjson: a native recursion limit (Flask's get_json recursed into a RecursionError)
+        body = orjson.loads(request.get_data(cache=True) or b"null")
+    except orjson.JSONDecodeError:
+        body = None
     ids = body.get("ids") if isinstance(body, dict) else None
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids) or len(ids) > MAX_IDS:
         raise ApiError(400, "bad_ids", "请求体须为 {\"ids\": [告警编号, ...]} (body must be {\"ids\": [alert id, ...]})")
@@ -47,9 +52,9 @@ def ack():
 
 
 def acks():
-    caller()
+    street = street_scope(caller(), known=True)
     ids = [i for i in (request.args.get("ids") or "").split(",") if i][:MAX_IDS]
-    return jsonify({"acks": web().alert_log.acks(ids)})
+    return jsonify({"acks": web().alert_log.acks(ids, street)})
 
 
 ROUTES = [

@@ -12,6 +12,13 @@ As clients use it (FixMyStreet's ``Open311.pm``, the PyPI clients):
   at the district tier, where the district center reads the address and places it. An ``address_id`` that is no
   grid code (FixMyStreet's ``#NOTPINPOINTED#``) counts only with an ``address_string``.
 - ``media_url`` must be http or https (several may be sent; the first is kept).
+- ``attribute[code]`` values are kept as sent and shown again as ``attributes`` (``{code: value}``); a multivalue
+  attribute (``attribute[lanes][]=1&attribute[lanes][]=2``, or ``attribute[lanes]`` repeated) is a list. Photos may
+  be uploaded under ``media``, ``photo``, ``photos[]`` or FixMyStreet's ``photo1``, ``photo2`` ….
+- Public reads (``GET requests``, ``GET requests/<id>``) show only *public* tickets: those reported by residents
+  (through this API or the residents' app) unless flagged otherwise. Tickets the grid made itself (worker patrol,
+  hotline entries, video) are internal; a caller with ``Authorization: Bearer <token>`` of the ticket API also
+  sees the internal tickets in its view (:mod:`tickets.visibility`).
 - ``GET requests`` without parameters: the newest 1,000 of the last 90 days; ``page_size`` defaults to and is
   capped at 1,000 (above: 400). ``status``, ``service_code`` and ``service_request_id`` may be repeated or
   comma-separated, and every value counts; any other parameter given twice is a 400.
@@ -21,12 +28,14 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 
 import flask
 import orjson
 from pydantic import ValidationError
+from sqlalchemy import and_, or_, true
 from werkzeug.exceptions import HTTPException
 
 from dashboard.api.errors import ApiError, json_response
@@ -36,14 +45,17 @@ from dashboard.api.ticket_context import context
 from tickets.domain.actors import PUBLIC
 from tickets.domain.errors import TicketError
 from tickets.domain.states import FINAL_STATES, OPEN311_STATUS, OPEN_STATES, STATE_NAMES_ZH, Source
-from tickets.service import NewTicket
+from tickets.service import NewTicket, check_text
 from tickets.store.models import tickets
+from tickets.visibility import clauses, sees
 
 log = logging.getLogger(__name__)
 C = tickets.c
 PREFIX = "/open311/v2"
 FMT = "<any(json,xml):fmt>"
 REPEATABLE = frozenset({"service_request_id", "service_code", "status"})
+ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]{1,64})\](\[\])?$")  # attribute[code] or attribute[code][]
+MAX_ATTRIBUTES, MAX_ATTRIBUTE_VALUES = 50, 50
 XML_ITEM = {"services": "service", "service_requests": "request", "errors": "error", "endpoints": "endpoint",
             "formats": "format", "attributes": "attribute", "values": "value", "keywords": "keyword"}
 
@@ -56,6 +68,9 @@ class Open311Error(Exception):
 
 def _xml(root: str, data) -> bytes:
     def fill(el, value):
+        if el.tag == "attributes" and isinstance(value, dict):  # codes are data, not XML names
+            value = [{"code": k, "value": v} if isinstance(v, str) else {"code": k, "values": v}
+                     for k, v in value.items()]
         if isinstance(value, dict):
             for k, v in value.items():
                 fill(ET.SubElement(el, k), v)
@@ -147,6 +162,7 @@ def _request_json(t: dict) -> dict:
         "expected_datetime": expected.astimezone(tz).isoformat() if expected else None,
         "address": t["address"] or ctx.names["grid"].get(t["grid_code"]), "address_id": t["grid_code"],
         "zipcode": None, "lat": t["lat"], "long": t["lon"], "media_url": web_url(t["media_url"]),
+        "attributes": orjson.loads(t["attributes"]) if t.get("attributes") else {},
     }
 
 
@@ -185,6 +201,7 @@ def post_request(fmt):
     media = [web_url(u) for u in flask.request.form.getlist("media_url") if u]
     if None in media:
         raise Open311Error(400, "media_url must be an http or https URL")
+    attributes = _attributes(flask.request.form)
     contact = {k: getattr(f, k) for k in ("email", "first_name", "last_name", "phone", "device_id", "account_id")
                if getattr(f, k)}
     name = " ".join(p for p in (f.first_name, f.last_name) if p) or "resident"
@@ -192,7 +209,8 @@ def post_request(fmt):
                     source=Source.RESIDENT_APP, address=address,
                     contact=orjson.dumps(contact).decode() if contact else None,
                     media_url=media[0] if media else None, reporter_name=name[:64], reporter_role="public",
-                    photos=read_uploads(svc.settings.max_photo_bytes))
+                    photos=read_uploads(svc.settings.max_photo_bytes), public=True,
+                    attributes=orjson.dumps(attributes).decode() if attributes else None)
     t = svc.create(new, PUBLIC)
     # GeoReport v2 documents only 200 for success; clients check for it
     return respond(fmt, "service_requests", [{"service_request_id": t["number"], "service_notice": None,
@@ -222,6 +240,7 @@ def get_requests(fmt):
     a = query(RequestsQuery, REPEATABLE)
     ids = split(a.service_request_id)
     where = [C.number.in_(ids)] if ids else _request_filters(a, svc)  # the spec: with ids, the rest is ignored
+    where.append(_readable())
     rows, _ = svc.store.list(where, offset=(a.page - 1) * a.page_size, limit=a.page_size)
     return respond(fmt, "service_requests", [_request_json(t) for t in rows])
 
@@ -252,10 +271,55 @@ def _request_filters(a: RequestsQuery, svc) -> list:
 
 
 def get_request(rid, fmt):
-    t = context().service.store.get_by_number(rid)
-    if t is None:
+    ctx = context()
+    t = ctx.service.store.get_by_number(rid)
+    actor = _reader()
+    if t is None or not (t["public"] or (actor is not None and sees(actor, t, ctx.service.worker_grid))):
         raise Open311Error(404, f"service_request_id {rid} not found")
     return respond(fmt, "service_requests", [_request_json(t)])
+
+
+def _reader():
+    """The ticket API actor behind a ``Authorization: Bearer`` header, None without one (a public read); 403 for
+    an unknown token."""
+    if not flask.request.headers.get("Authorization"):
+        return None
+    try:
+        return context().actor()
+    except ApiError:
+        raise Open311Error(403, "the bearer token is not known") from None
+
+
+def _readable():
+    """The SQL condition of what this read may list: public tickets, and with a token the ones in its view."""
+    actor = _reader()
+    if actor is None:
+        return C.public.is_(True)
+    mine = clauses(actor, context().service.worker_grid)
+    return or_(C.public.is_(True), and_(true(), *mine))
+
+
+def _attributes(form) -> dict[str, str | list[str]]:
+    """``attribute[code]`` fields as ``{code: value}``; a value sent several times, or as ``attribute[code][]``,
+    is a list of them in order."""
+    out: dict[str, str | list[str]] = {}
+    for key in form:
+        if not (m := ATTRIBUTE.match(key)):
+            continue
+        values = [v for v in form.getlist(key) if v != ""]
+        if len(values) > MAX_ATTRIBUTE_VALUES:
+            raise Open311Error(400, f"{key} is sent {len(values)} times; at most {MAX_ATTRIBUTE_VALUES} values")
+        if any(len(v) > 4000 for v in values):
+            raise Open311Error(400, f"a value of {key} is longer than 4000 characters")
+        for v in (key, *values):
+            check_text(key, v)
+        code, many = m.group(1), m.group(2) is not None or len(values) > 1
+        if values:
+            prior = out.get(code, [])
+            out[code] = [*([prior] if isinstance(prior, str) else prior), *values] if (many or prior) else values[0]
+    if len(out) > MAX_ATTRIBUTES:
+        raise Open311Error(400, f"{len(out)} attributes; at most {MAX_ATTRIBUTES}")
+    return out
 
 
 def unknown(rest):
@@ -267,6 +331,8 @@ def _form() -> ServiceRequestIn:
     form = flask.request.form
     fields = {}
     for key in form:
+        if ATTRIBUTE.match(key):
+            continue  # read on their own (:func:`_attributes`)
         values = form.getlist(key)
         if key != "media_url" and len(set(values)) > 1:
             raise Open311Error(400, f"{key} is sent {len(values)} times with different values")

@@ -17,7 +17,7 @@ MAX_PAGE_SIZE = 1000  # the spec's default list size is also the largest page
 
 
 class _In(BaseModel):
-    # clients send jurisdiction_id, attribute[…], deviceid … of their own: ignored
+    # clients send jurisdiction_id, deviceid … of their own: ignored (attribute[…] is read on its own)
     model_config = ConfigDict(extra="ignore", allow_inf_nan=False, str_max_length=4000)
 
 
@@ -103,6 +103,9 @@ class ServiceRequest(BaseModel):
     lat: float | None
     long: float | None
     media_url: str | None
+    attributes: dict[str, str | list[str]] = Field(
+        description="attribute[code] values as posted; a list where the attribute was multivalue (in XML: "
+                    "<attribute><code/><value/> or <values><value/>…</values></attribute>)")
 
 
 class ServiceRequestCreated(BaseModel):

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 from dashboard.api import open311_schemas as o311
 from dashboard.api import schemas as live
 from dashboard.api import ticket_schemas as t
-from dashboard.api.errors import error_response
+from dashboard.api.errors import ApiError, error_response
 from streams.schema import BatchResult
 
 log = logging.getLogger(__name__)
@@ -102,9 +102,9 @@ OPS = (
     Op("get", "/api/v1/alerts", "A day's alerts with their acknowledgement", "street", {200: live.Alerts},
        query=live.AlertsQuery, errors=(400, 401, 403)),
     Op("post", "/api/v1/alerts/ack", "Acknowledge alerts (pushes ack to the rooms)", "street", {200: live.AckOut},
-       body=live.AckIn, errors=(400, 401, 403)),
+       body=live.AckIn, errors=(400, 401, 403, 413)),
     Op("get", "/api/v1/alerts/acks", "Acknowledgements of given alert ids", "street", {200: live.Acks},
-       query=live.AcksQuery, errors=(401,)),
+       query=live.AcksQuery, errors=(401, 403, 404)),
     Op("get", "/healthz", "Redis reachable", "operations", {200: live.Health, 503: live.Health}, security=None,
        errors=()),
     Op("get", "/open311/v2/discovery.{format}", "GeoReport v2 discovery", "open311", {200: o311.Discovery},
@@ -117,7 +117,7 @@ OPS = (
     Op("post", "/open311/v2/requests.{format}", "Post a service request", "open311",
        {200: o311.ServiceRequestCreated}, body=o311.ServiceRequestIn,
        forms=("application/x-www-form-urlencoded", "multipart/form-data"), photos=True, security=None,
-       errors=(400, 403, 404), params=FMT),
+       errors=(400, 403, 404, 413), params=FMT),
     Op("get", "/open311/v2/requests.{format}", "Service requests (newest 1,000 of the last 90 days)", "open311",
        {200: o311.ServiceRequest}, query=o311.RequestsQuery, security=None, errors=(400, 404), params=FMT),
     Op("get", "/open311/v2/requests/{service_request_id}.{format}", "One service request", "open311",
@@ -242,7 +242,7 @@ def _error_answer(exc: Exception):
 
     if isinstance(exc, DependencyException):  # e.g. /_dash-component-suites/..%2F..: not a registered asset
         exc = NotFound("no such asset")
-    if flask.request.path.startswith("/api/"):
+    if flask.request.path.startswith("/api/") or isinstance(exc, ApiError):  # a refused body anywhere (Dash's too)
         return error_response(exc)
     if isinstance(exc, HTTPException):
         return exc

@@ -8,6 +8,7 @@ code names the field (``missing_<field>``, ``bad_<field>``) and whose sentence s
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import flask
@@ -19,7 +20,9 @@ from tickets.store.photos import Upload
 # Dates a query may name: wide enough for any record, narrow enough that a day ± a time zone or ± a span
 # never leaves the calendar (year 1 or 9999 used to overflow into a 500).
 MIN_DAY, MAX_DAY = date(1970, 1, 1), date(2999, 12, 31)
-PHOTO_FIELDS = ("photo", "photos", "photos[]", "media")  # the names clients send photos under
+# the names clients send photos under: ours, array-style forms, Open311's media, and FixMyStreet's photo1, photo2 …
+PHOTO_FIELDS = ("photo", "photos", "photos[]", "media", "media[]")
+NUMBERED_PHOTO = re.compile(r"^photo([1-9][0-9]{0,2})$")
 
 
 def bad_request(code: str, message: str) -> ApiError:
@@ -106,10 +109,16 @@ def parse_day(value: str | None, name: str) -> date | None:
     return day
 
 
+def photo_fields(names) -> list[str]:
+    """The photo fields among the file field ``names``: :data:`PHOTO_FIELDS` first, then ``photo1``, ``photo2`` …
+    in number order (``photo10`` after ``photo9``)."""
+    numbered = sorted((int(m.group(1)), n) for n in names if (m := NUMBERED_PHOTO.match(n)))
+    return [n for n in PHOTO_FIELDS if n in names] + [n for _, n in numbered]
+
+
 def read_uploads(limit_bytes: int) -> list[Upload]:
-    """Uploaded files under any of the photo field names; reads at most ``limit_bytes + 1`` of each."""
-    out = []
-    for name in PHOTO_FIELDS:
-        for f in flask.request.files.getlist(name):
-            out.append(Upload(f.filename or name, f.stream.read(limit_bytes + 1)))
-    return out
+    """Uploaded files under any of the photo field names; reads at most ``limit_bytes + 1`` of each.
+    (The count is checked by the photo store: more than its maximum is a 400, never a silent drop.)"""
+    files = flask.request.files
+    return [Upload(f.filename or name, f.stream.read(limit_bytes + 1))
+            for name in photo_fields(set(files)) for f in files.getlist(name)]

@@ -2,12 +2,18 @@
 or XLSX (openpyxl), for every screen's exports.
 
 A table is ``(columns, rows)``: :class:`Column` s and dict rows. Pure functions, then one response helper.
+
+Stored text is written safely whatever it holds: characters XML forbids (NUL and the other C0 controls but tab,
+newline and carriage return) are dropped, so no export fails on a stored string; a text cell starting with
+``= + - @``, tab or carriage return gets a leading ``'`` so a spreadsheet program shows it instead of running it as
+a formula (OWASP "CSV injection"). Numbers stay numbers.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +21,9 @@ from flask import Response
 
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+# what XML 1.0 cannot hold (openpyxl raises IllegalCharacterError on it): C0 controls but \t \n \r, and U+FFFE/F
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER_FORMATS = {"rate": "0.0%", "hours": "0.00", "time": "yyyy-mm-dd hh:mm:ss", "count": "#,##0"}
 
 
@@ -33,21 +42,28 @@ def columns(*spec) -> list[Column]:
     return [Column(*s) for s in spec]
 
 
+def safe_text(text: str) -> str:
+    """``text`` fit for a cell: illegal XML characters dropped, a would-be formula quoted with a leading ``'``."""
+    text = _ILLEGAL.sub("", text)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def _cell(v, kind: str):
     if isinstance(v, datetime):
         return v.strftime("%Y-%m-%d %H:%M:%S")
     if v is None:
         return ""
-    if kind == "rate" and isinstance(v, int | float):
-        return round(float(v), 6)
-    return v
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int | float):
+        return round(float(v), 6) if kind == "rate" else v
+    return safe_text(str(v))
 
 
 def _xcell(v, kind: str):
     if v is None or isinstance(v, datetime):  # a datetime stays one (naive local time), formatted by the column
         return v
-    v = _cell(v, kind)
-    return v if isinstance(v, int | float) else str(v)
+    return _cell(v, kind)
 
 
 def to_csv(cols: list[Column], rows: list[dict], lang: str = "zh-CN") -> bytes:

@@ -12,7 +12,7 @@ PUBLIC_FIELDS = (
     "reporter_role", "reported_at", "registered_at", "dispatched_at", "signed_at", "handled_at", "closed_at",
     "voided_at", "updated_at", "self_handled", "step", "step_due_at", "step_warn_at", "handle_due_at", "close_due_at",
     "suspended_at", "closed_on_time", "handled_on_time", "pending_request", "rework_count", "return_count",
-    "extension_count", "suspension_count", "escalation_count", "parent_id",
+    "extension_count", "suspension_count", "escalation_count", "parent_id", "public",
 )
 
 

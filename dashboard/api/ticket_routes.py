@@ -9,12 +9,14 @@ from collections.abc import Callable
 
 import flask
 
-from dashboard.api import open311, ticket_metrics, tickets
+from dashboard.api import bodies, open311, ticket_metrics, tickets
 from dashboard.api.ticket_context import EXTENSION, TicketContext, names_of
 from tickets.domain.actors import Actor
 from tickets.service import TicketService
 from tickets.settings import TicketSettings, load_settings
 from tickets.store.sql import SqlTicketStore
+
+FORM_MARGIN_BYTES = 1 << 20  # the text fields and multipart boundaries beside a request's photos
 
 
 def register(app: flask.Flask, *, store: SqlTicketStore, district, authenticate: Callable[[str], Actor | None],
@@ -42,4 +44,8 @@ def register(app: flask.Flask, *, store: SqlTicketStore, district, authenticate:
     app.register_blueprint(tickets.blueprint())
     app.register_blueprint(ticket_metrics.blueprint())
     app.register_blueprint(open311.blueprint())
+    # a report or an action may carry its photos: room for all of them and the form around them
+    uploads = service.settings.max_photos * service.settings.max_photo_bytes + FORM_MARGIN_BYTES
+    for endpoint in ("tickets_api.create", "tickets_api.act", "open311.post_request"):
+        bodies.allow(app, endpoint, uploads)
     return service

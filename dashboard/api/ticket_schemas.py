@@ -31,6 +31,8 @@ class TicketIn(_In):
     description: str = Field("", max_length=LONG_TEXT)
     source: Source | None = Field(None, description="defaults to worker_patrol for a worker, else hotline_12345")
     address: str | None = Field(None, max_length=255)
+    public: bool | None = Field(None, description="shown on Open311's public reads; default: only a resident_app "
+                                                  "report is")
 
 
 class ActionIn(_In):
@@ -104,6 +106,7 @@ class TicketOut(BaseModel):
     lat: float | None
     address: str | None
     located: bool = Field(description="false: reported by address only; the district center places it")
+    public: bool = Field(description="shown on Open311's public reads (GET /open311/v2/requests)")
     grid_code: str | None
     community_code: str | None
     street_code: str | None

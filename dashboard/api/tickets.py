@@ -54,7 +54,8 @@ def create():
     body = params.body(TicketIn, codes={"lon": "bad_coordinates", "lat": "bad_coordinates",
                                         "source": "unknown_source"})
     new = NewTicket(category=body.category, lon=body.lon, lat=body.lat, description=body.description,
-                    source=body.source, address=body.address, photos=read_uploads(svc.settings.max_photo_bytes))
+                    source=body.source, address=body.address, photos=read_uploads(svc.settings.max_photo_bytes),
+                    public=body.public)
     return json_response(_view(ctx, svc.create(new, actor), actor, full=True), 201)
 
 

@@ -136,7 +136,8 @@ def test_batch_timestamp_forms(app, client, settings, roster, ts, expected):
 
 @pytest.mark.parametrize(
     ("change", "error"),
-    [({"lat": "north"}, "bad_lat"), ({"ts": -5}, "bad_ts"), ({"battery": 101}, "bad_battery"), ({"lon": None}, "bad_lon")],
+    [({"lat": "north"}, "bad_lat"), ({"ts": -5}, "bad_ts"), ({"battery": 101}, "bad_battery"), ({"lon": None}, "bad_lon"),
+     ({"lat": False}, "bad_lat"), ({"lon": True}, "bad_lon"), ({"speed_kmh": True}, "bad_speed_kmh")],
 )
 def test_batch_item_errors(app, roster, change, error):
     item = {"worker_id": roster.workers[0].worker_id, "lat": 39.0, "lon": 117.0, "ts": 1, **change}

@@ -125,6 +125,8 @@ def test_json_negative_speed_means_unknown_and_sos_event():
         ({"device_id": "d"}, "missing_position"),
         ({"device_id": "d", "location": {"coords": {"latitude": 1}}}, "missing_position"),
         ({"device_id": "d", "location": {"coords": {"latitude": 1, "longitude": 2}, "timestamp": "x"}}, "bad_timestamp"),
+        ({"device_id": "d", "location": {"coords": {"latitude": False, "longitude": 2}}}, "bad_latitude"),
+        ({"device_id": "d", "location": {"coords": {"latitude": 1, "longitude": True}}}, "bad_longitude"),
     ],
 )
 def test_malformed_json(body, code):

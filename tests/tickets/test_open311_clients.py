@@ -155,15 +155,16 @@ def test_a_bad_media_url_among_several_is_refused_and_a_stored_one_is_never_show
     form = fms_form()
     form["media_url"] = ["https://a.example/1.jpg", "javascript:alert(1)"]
     assert client.post(f"{BASE}/requests.json", data=form).status_code == 400
-    t = service.create(NewTicket("1101", *INSIDE, media_url="javascript:alert(1)"), DISTRICT)  # a row from before
+    t = service.create(NewTicket("1101", *INSIDE, media_url="javascript:alert(1)", public=True),
+                       DISTRICT)  # a row from before
     assert client.get(f"{BASE}/requests/{t['number']}.json").json[0]["media_url"] is None
 
 
 def test_get_requests_without_parameters_is_the_first_1000_of_the_last_90_days(client, service, clock):
     for _ in range(3):
-        service.create(NewTicket("1101", *INSIDE), DISTRICT, now=clock.now - timedelta(days=100))
+        service.create(NewTicket("1101", *INSIDE, public=True), DISTRICT, now=clock.now - timedelta(days=100))
     for _ in range(120):
-        service.create(NewTicket("1101", *INSIDE), DISTRICT)
+        service.create(NewTicket("1101", *INSIDE, public=True), DISTRICT)
     got = client.get(f"{BASE}/requests.json").json
     assert len(got) == 120  # more than the old default of 100; none older than 90 days
     assert len(client.get(f"{BASE}/requests.json?page_size=1000").json) == 120

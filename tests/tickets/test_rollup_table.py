@@ -211,7 +211,9 @@ def test_migration_0003_fills_handle_s_of_existing_tickets(db_file, tmp_path):
     migrate(old, "0002")
     with old.begin() as conn:
         for row in done:
-            conn.execute(insert(tickets).values(**{k: v for k, v in row.items() if k != "handle_s"}))
+            # the columns of 0002 only (handle_s came with 0004, public and attributes with 0005)
+            conn.execute(insert(tickets).values(**{k: v for k, v in row.items()
+                                                   if k not in ("handle_s", "public", "attributes")}))
     migrate(old)
     with old.connect() as conn:
         got = dict(conn.execute(select(tickets.c.id, tickets.c.handle_s)).all())

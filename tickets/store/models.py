@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 
 metadata = MetaData()
@@ -82,6 +83,9 @@ tickets = Table(
     Column("reporter_worker_id", String(32)),
     Column("contact", Text),  # Open311 email/phone/name as JSON; never shown in public lists
     Column("media_url", String(1024)),
+    # shown on Open311's public reads (FixMyStreet's non_public, inverted): residents' reports unless flagged
+    Column("public", Boolean, nullable=False, server_default=false()),
+    Column("attributes", Text),  # Open311 attribute[code] values as sent (a list where repeated), JSON
     Column("parent_id", ID, ForeignKey("tickets.id")),  # a new ticket about a closed one links to it
     _ts("reported_at", nullable=False),
     _ts("registered_at"),  # 立案, or self-handled (counted as a case handled in the grid)
