@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,8 @@ from dashboard.screens import mount as mount_screens
 from dashboard.screens.access import install_token_cookie
 from dashboard.settings import WebSettings
 from geo.district import District
+
+log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 # Threading + simple-websocket: no monkey-patching; the demo, tests and benches run it under werkzeug in threads.
@@ -193,8 +196,8 @@ def _register_apis(ctx: WebContext, ingest: bool) -> None:
                                                         settings=ctx.settings))
     for module in API_MODULES:
         server.register_blueprint(module.blueprint(retry_after_s))
-    _add_health(server, ctx.redis_client)
-    openapi.register(server)
+    _add_health(server, ctx.redis_client, retry_after_s)
+    openapi.register(server, retry_after_s)
 
 
 def _make_dash(server: Flask, district: District) -> dash.Dash:
@@ -219,14 +222,25 @@ def _make_dash(server: Flask, district: District) -> dash.Dash:
     return app
 
 
-def _add_health(server: Flask, redis_client) -> None:
+def _add_health(server: Flask, redis_client, retry_after_s: int) -> None:
     @server.get("/healthz")
     def healthz():
-        try:
-            ok = bool(redis_client.ping()) if redis_client is not None else None
-        except Exception:
-            ok = False
-        return jsonify({"ok": ok is not False, "redis": ok}), (200 if ok is not False else 503)
+        """200 when Redis and the ticket store (if any) answer; else 503 + ``Retry-After`` (``None``: not used)."""
+        redis_ok = _reachable(lambda: redis_client.ping()) if redis_client is not None else None
+        service = server.extensions.get("tickets")
+        sql_ok = _reachable(service.store.ping) if service is not None else None
+        ok = redis_ok is not False and sql_ok is not False
+        return (jsonify({"ok": ok, "redis": redis_ok, "sql": sql_ok}), 200 if ok else 503,
+                {} if ok else {"Retry-After": str(retry_after_s)})
+
+
+def _reachable(ping) -> bool:
+    try:
+        ping()
+        return True
+    except Exception as exc:  # noqa: BLE001 - any failure to answer is "not reachable"
+        log.warning("healthz: %s", (str(exc).splitlines() or [type(exc).__name__])[0])
+        return False
 
 
 def _stream_settings():
