@@ -27,6 +27,7 @@ from flask_socketio import SocketIO
 from dashboard.api import alerts, coverage, live, openapi, patrol, prometheus, tracks, workers
 from dashboard.auth import TokenRegistry
 from dashboard.push.namespace import LiveNamespace
+from dashboard.push.queue import PromptRedisManager
 from dashboard.push.visits import TrackPrefetch, visits_push
 from dashboard.screens import mount as mount_screens
 from dashboard.screens.access import install_token_cookie
@@ -118,7 +119,8 @@ def create_app(
 ) -> tuple[Flask, SocketIO]:
     """Build the web process. Every dependency has a default from settings; tests inject fakes.
 
-    ``message_queue`` defaults to ``settings.redis_url`` (the processors emit into it); ``None`` = this process only.
+    ``message_queue`` defaults to ``settings.redis_url`` (the processors emit into it; listened to by
+    :class:`dashboard.push.queue.PromptRedisManager`); ``None`` = this process only.
     ``async_mode`` is ``"threading"`` or, in a gevent-patched process, ``"gevent"``. Nothing is started: call
     ``server.extensions["gridpulse"].start()`` for the background chores, and ``.stop()`` at shutdown.
     """
@@ -130,10 +132,12 @@ def create_app(
         message_queue = settings.redis_url
 
     server = _flask()
-    socketio = SocketIO(server, async_mode=async_mode, message_queue=message_queue,
-                        channel=f"{settings.key_prefix}:socketio", logger=False, engineio_logger=False)
     registry, gauge = _metrics(metrics_registry, redis_client, settings)
-    socketio.on_namespace(LiveNamespace(tokens=tokens, reader=reader, connected_gauge=gauge))
+    namespace = LiveNamespace(tokens=tokens, reader=reader, connected_gauge=gauge)
+    queue = {} if not message_queue else {"client_manager": PromptRedisManager(
+        message_queue, channel=f"{settings.key_prefix}:socketio", on_resubscribe=namespace.resend_snapshots)}
+    socketio = SocketIO(server, async_mode=async_mode, logger=False, engineio_logger=False, **queue)
+    socketio.on_namespace(namespace)
     dash_app = _make_dash(server, district)
     ctx = WebContext(server, socketio, dash_app, district, tokens, redis_client, settings, web_settings, roster,
                      reader, metrics_registry=registry)

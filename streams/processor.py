@@ -134,7 +134,8 @@ class Processor:
         self.coalescer.flush()
 
     def run(self, stop_event: threading.Event | None = None) -> None:
-        """Process until ``stop_event`` is set; Redis outages are waited out with backoff (0.2 s → 5 s)."""
+        """Process until ``stop_event`` is set; Redis outages are waited out with a short backoff (0.1 s doubling
+        up to 0.5 s, so that positions flow again within a second of Redis coming back)."""
         stop = stop_event or threading.Event()
         beating = threading.Event()
         if self.settings.heartbeat_ttl_s:
@@ -156,17 +157,18 @@ class Processor:
             done.wait(period)
 
     def _run(self, stop: threading.Event) -> None:
-        backoff = 0.2
+        backoff = 0.1
         while not stop.is_set():
             try:
                 self.process_once()
-                backoff = 0.2
+                backoff = 0.1
             except UNAVAILABLE as e:
-                log.warning("processor %s: Redis unavailable (%s); retrying in %.1f s", self.name, e, backoff)
+                if backoff == 0.1:  # once per outage, not every half second
+                    log.warning("processor %s: Redis unavailable (%s); retrying every ≤ 0.5 s", self.name, e)
                 self.source.reread_pending()  # what we were given but did not ack is ours to redo
                 self._ready = False
                 stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
+                backoff = min(backoff * 2, 0.5)
             except Exception:  # noqa: BLE001 - a processor keeps going; the batch stays pending and is re-read
                 log.exception("processor %s: batch failed", self.name)
                 self.source.reread_pending()

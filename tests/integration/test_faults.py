@@ -6,7 +6,8 @@
   dead consumer is then removed from the group.
 * Redis stopped (cleanly, or killed) and started again on a private port with an append-only file: ingest
   answers 503 with Retry-After meanwhile, the web process and the processor live through it and resume on their
-  own, and every ping acknowledged with a 2xx is in the tracks afterwards.
+  own, and every ping acknowledged with a 2xx is in the tracks afterwards; a Socket.IO client connected through the
+  outage gets a fresh snapshot and positions again once Redis is back (the web process listens again at once).
 
 Never touches the machine's Redis on 6379 beyond a random key prefix; every process started here is stopped by
 its pid.  Each test stays well under a minute.
@@ -33,6 +34,7 @@ from streams.pingstream import RedisPingSink
 from streams.roster import Roster
 from streams.settings import StreamSettings
 from tests.conftest import make_box_district
+from tests.dashboard.test_live_socket import Client
 from tests.streams.helpers import LocalRedis, delete_prefix, free_port, make_settings, shared_redis_available
 
 # real_clock: the pings are timed here and processed in `gridpulse` subprocesses, which see the real clock only.
@@ -234,7 +236,7 @@ def test_redis_restart_503_then_everything_resumes_and_nothing_acknowledged_is_l
     prefix = f"fault{uuid.uuid4().hex[:8]}"
     env = _env(server.url, prefix, path, tmp_path)
     port = free_port()
-    web = proc = None
+    web = proc = screen = None
     acked: set[bytes] = set()
     sent: set[bytes] = set()
     unavailable: list[str] = []
@@ -272,7 +274,9 @@ def test_redis_restart_503_then_everything_resumes_and_nothing_acknowledged_is_l
         thread = threading.Thread(target=sender, daemon=True)
         thread.start()
         client = redis.Redis(port=server.port, socket_connect_timeout=0.5)
+        screen = Client(f"http://127.0.0.1:{port}", {"token": ADMIN})  # a wall screen, through the outage
         wait_for(lambda: len(acked) >= 18, 20, "pings accepted before the outage")
+        screen.next("positions", timeout_s=10)
         server.stop(kill=how == "kill")
         time.sleep(3.5)
         assert unavailable and all(x.isdigit() and int(x) > 0 for x in unavailable if not x.startswith("error"))
@@ -282,8 +286,21 @@ def test_redis_restart_503_then_everything_resumes_and_nothing_acknowledged_is_l
         assert r.status_code == 503 and r.headers["Retry-After"]
         assert web.alive and proc.alive
         server.start()
+        back, seen_before = time.monotonic(), len(screen.received)
         n_before = len(acked)
         wait_for(lambda: len(acked) >= n_before + 18, 20, "ingest accepting again")
+        first: dict[str, float] = {}
+
+        def pushed_again() -> bool:
+            for event, _ in screen.received[seen_before:]:
+                first.setdefault(event, time.monotonic() - back)
+            return {"snapshot", "positions"} <= set(first)
+
+        # the web process listens again at once and resends the room's snapshot (what was published while it did
+        # not listen reached nobody); then the processors' positions flow again
+        wait_for(pushed_again, 20, "a fresh snapshot and positions on the screen after Redis came back")
+        print(f"\nRedis back ({how}) → snapshot after {first['snapshot']:.2f} s, positions after "
+              f"{first['positions']:.2f} s (pings sent every 1.05 s)")
         stop.set()
         thread.join(10)
         wait_for(lambda: acked <= set(stored_members(client, prefix)), 30, "every acknowledged ping in the tracks")
@@ -295,6 +312,8 @@ def test_redis_restart_503_then_everything_resumes_and_nothing_acknowledged_is_l
         assert r.status_code == 200 and r.json()["count"] == len(roster)
     finally:
         stop.set()
+        if screen is not None:
+            screen.close()
         for child in (web, proc):
             if child is not None:
                 child.stop()
