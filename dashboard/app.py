@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +27,14 @@ from flask_socketio import SocketIO
 from dashboard.api import alerts, bodies, coverage, live, openapi, patrol, prometheus, tracks, workers
 from dashboard.auth import TokenRegistry
 from dashboard.push.namespace import LiveNamespace
+from dashboard.push.queue import PromptRedisManager
 from dashboard.push.visits import TrackPrefetch, visits_push
 from dashboard.screens import mount as mount_screens
 from dashboard.screens.access import install_token_cookie
 from dashboard.settings import WebSettings
 from geo.district import District
+
+log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 # Threading + simple-websocket: no monkey-patching; the demo, tests and benches run it under werkzeug in threads.
@@ -115,7 +119,8 @@ def create_app(
 ) -> tuple[Flask, SocketIO]:
     """Build the web process. Every dependency has a default from settings; tests inject fakes.
 
-    ``message_queue`` defaults to ``settings.redis_url`` (the processors emit into it); ``None`` = this process only.
+    ``message_queue`` defaults to ``settings.redis_url`` (the processors emit into it; listened to by
+    :class:`dashboard.push.queue.PromptRedisManager`); ``None`` = this process only.
     ``async_mode`` is ``"threading"`` or, in a gevent-patched process, ``"gevent"``. Nothing is started: call
     ``server.extensions["gridpulse"].start()`` for the background chores, and ``.stop()`` at shutdown.
     """
@@ -127,10 +132,12 @@ def create_app(
         message_queue = settings.redis_url
 
     server = _flask()
-    socketio = SocketIO(server, async_mode=async_mode, message_queue=message_queue,
-                        channel=f"{settings.key_prefix}:socketio", logger=False, engineio_logger=False)
     registry, gauge = _metrics(metrics_registry, redis_client, settings)
-    socketio.on_namespace(LiveNamespace(tokens=tokens, reader=reader, connected_gauge=gauge))
+    namespace = LiveNamespace(tokens=tokens, reader=reader, connected_gauge=gauge)
+    queue = {} if not message_queue else {"client_manager": PromptRedisManager(
+        message_queue, channel=f"{settings.key_prefix}:socketio", on_resubscribe=namespace.resend_snapshots)}
+    socketio = SocketIO(server, async_mode=async_mode, logger=False, engineio_logger=False, **queue)
+    socketio.on_namespace(namespace)
     dash_app = _make_dash(server, district)
     bodies.install(server, max_body_bytes=web_settings.max_body_bytes, max_json_depth=web_settings.max_json_depth,
                    dash_prefix=dash_app.config.requests_pathname_prefix)
@@ -197,8 +204,8 @@ def _register_apis(ctx: WebContext, ingest: bool) -> None:
         bodies.allow(server, "ingest.pings", ctx.settings.batch_max_bytes + 1, check_json=False)
     for module in API_MODULES:
         server.register_blueprint(module.blueprint(retry_after_s))
-    _add_health(server, ctx.redis_client)
-    openapi.register(server)
+    _add_health(server, ctx.redis_client, retry_after_s)
+    openapi.register(server, retry_after_s)
 
 
 def _make_dash(server: Flask, district: District) -> dash.Dash:
@@ -223,14 +230,25 @@ def _make_dash(server: Flask, district: District) -> dash.Dash:
     return app
 
 
-def _add_health(server: Flask, redis_client) -> None:
+def _add_health(server: Flask, redis_client, retry_after_s: int) -> None:
     @server.get("/healthz")
     def healthz():
-        try:
-            ok = bool(redis_client.ping()) if redis_client is not None else None
-        except Exception:
-            ok = False
-        return jsonify({"ok": ok is not False, "redis": ok}), (200 if ok is not False else 503)
+        """200 when Redis and the ticket store (if any) answer; else 503 + ``Retry-After`` (``None``: not used)."""
+        redis_ok = _reachable(lambda: redis_client.ping()) if redis_client is not None else None
+        service = server.extensions.get("tickets")
+        sql_ok = _reachable(service.store.ping) if service is not None else None
+        ok = redis_ok is not False and sql_ok is not False
+        return (jsonify({"ok": ok, "redis": redis_ok, "sql": sql_ok}), 200 if ok else 503,
+                {} if ok else {"Retry-After": str(retry_after_s)})
+
+
+def _reachable(ping) -> bool:
+    try:
+        ping()
+        return True
+    except Exception as exc:  # noqa: BLE001 - any failure to answer is "not reachable"
+        log.warning("healthz: %s", (str(exc).splitlines() or [type(exc).__name__])[0])
+        return False
 
 
 def _stream_settings():

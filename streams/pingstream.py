@@ -68,14 +68,16 @@ class RedisPingSink:
         return len(pings)
 
 
-# KEYS[1] stream; ARGV[1] group, ARGV[2] min idle ms, ARGV[3] the calling consumer (never deleted).
-# A consumer is deleted only with nothing pending, checked in the same atomic step (DELCONSUMER drops pending).
+# KEYS[1] stream; ARGV[1] group, ARGV[2] min idle ms, ARGV[3] the calling consumer (never deleted), ARGV[4] the
+# heartbeat key prefix ({p}:alive:).  A consumer is deleted only with nothing pending and no heartbeat, checked in
+# the same atomic step (DELCONSUMER drops pending).
 FORGET_CONSUMERS = """
 local gone = {}
 for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
   local f = {}
   for i = 1, #c, 2 do f[c[i]] = c[i + 1] end
-  if f['name'] ~= ARGV[3] and tonumber(f['pending']) == 0 and tonumber(f['idle']) >= tonumber(ARGV[2]) then
+  if f['name'] ~= ARGV[3] and tonumber(f['pending']) == 0 and tonumber(f['idle']) >= tonumber(ARGV[2])
+      and redis.call('EXISTS', ARGV[4] .. f['name']) == 0 then
     redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], f['name'])
     gone[#gone + 1] = f['name']
   end
@@ -85,7 +87,12 @@ return gone
 
 
 class RedisPingSource:
-    """One consumer of the processors' group: read new entries, claim a dead consumer's, ack, dead-letter."""
+    """One consumer of the processors' group: read new entries, claim a dead consumer's, ack, dead-letter.
+
+    A consumer is alive while its heartbeat key ``{p}:alive:<name>`` exists (:meth:`beat`, every third of
+    ``heartbeat_ttl_s``); the pending entries of one whose key is gone are claimed as soon as they are idle
+    ``dead_claim_min_idle_ms`` (:meth:`claim`), those of a live one only after ``claim_min_idle_ms``.
+    """
 
     def __init__(self, client: redis.Redis, settings: StreamSettings, consumer: str):
         self.client, self.settings, self.consumer = client, settings, consumer
@@ -95,6 +102,17 @@ class RedisPingSource:
         self._own_pending = True  # after a restart under the same name, first re-read our own pending entries
         self._claim_cursor = b"0-0"
         self._forget = None  # the FORGET_CONSUMERS script, registered on first use
+        self.alive_prefix = settings.key("alive") + ":"
+
+    def beat(self) -> None:
+        """Say this consumer is alive for ``heartbeat_ttl_s`` (nothing when heartbeats are off)."""
+        if self.settings.heartbeat_ttl_s:
+            self.client.set(self.alive_prefix + self.consumer, b"1", px=int(self.settings.heartbeat_ttl_s * 1000))
+
+    def retire(self) -> None:
+        """A clean stop: the heartbeat goes at once, so what this consumer still holds is claimed without delay."""
+        if self.settings.heartbeat_ttl_s:
+            self.client.delete(self.alive_prefix + self.consumer)
 
     def ensure_group(self) -> None:
         try:
@@ -133,12 +151,55 @@ class RedisPingSource:
         return [e for e in entries if e[1] is not None]
 
     def claim(self, count: int | None = None) -> list[Entry]:
-        """XAUTOCLAIM entries idle longer than ``claim_min_idle_ms`` (a dead consumer's) for this consumer.
+        """Pending entries of dead consumers, now this consumer's: those of consumers without a heartbeat idle
+        ``dead_claim_min_idle_ms`` (:meth:`claim_orphans`), then any idle ``claim_min_idle_ms`` (XAUTOCLAIM)."""
+        count = count or self.settings.read_count
+        orphans = self.claim_orphans(count)
+        if len(orphans) >= count:
+            return orphans
+        return orphans + self._autoclaim(count - len(orphans))
+
+    def claim_orphans(self, count: int) -> list[Entry]:
+        """XCLAIM (idle ≥ ``dead_claim_min_idle_ms``, so two claimers never both get one) the pending entries of
+        every other consumer whose heartbeat is gone."""
+        if not self.settings.heartbeat_ttl_s:
+            return []
+        try:
+            consumers = self.client.xinfo_consumers(self.stream, self.group)
+        except redis.ResponseError:  # no stream or group yet
+            return []
+        names = [c["name"] for c in consumers if int(c["pending"]) and c["name"] not in (self.consumer,
+                                                                                          self.consumer.encode())]
+        if not names:
+            return []
+        names = [n.decode() if isinstance(n, bytes) else n for n in names]
+        alive = self.client.pipeline(transaction=False)
+        for name in names:
+            alive.exists(self.alive_prefix + name)
+        out: list[Entry] = []
+        idle = self.settings.dead_claim_min_idle_ms
+        for name, beats in zip(names, alive.execute(), strict=True):
+            if beats or len(out) >= count:
+                continue
+            held = self.client.xpending_range(self.stream, self.group, "-", "+", count - len(out),
+                                              consumername=name, idle=idle)
+            ids = [p["message_id"] for p in held]
+            if not ids:
+                continue
+            got = self.client.xclaim(self.stream, self.group, self.consumer, idle, ids)
+            live = [e for e in got if e and e[0] is not None and e[1]]
+            if len(live) < len(got):  # 6.2: entries trimmed while pending came back empty, now in our PEL
+                self._ack_trimmed({e[0] for e in live}, count)
+            log.warning("consumer %s: claimed %d pending entries of %s (no heartbeat)", self.consumer, len(live), name)
+            out += live
+        return out
+
+    def _autoclaim(self, count: int) -> list[Entry]:
+        """XAUTOCLAIM entries idle longer than ``claim_min_idle_ms`` for this consumer.
 
         Works on Redis 6.2 (reply ``[cursor, entries]``, trimmed entries appear with no fields) and 7
         (``[cursor, entries, deleted ids]``, trimmed entries dropped from the PEL by Redis itself).
         """
-        count = count or self.settings.read_count
         try:
             reply = self.client.xautoclaim(
                 self.stream, self.group, self.consumer, self.settings.claim_min_idle_ms, self._claim_cursor, count=count
@@ -164,7 +225,8 @@ class RedisPingSource:
         if self._forget is None:
             self._forget = self.client.register_script(FORGET_CONSUMERS)
         try:
-            gone = self._forget(keys=[self.stream], args=[self.group, int(idle_s * 1000), self.consumer])
+            gone = self._forget(keys=[self.stream], args=[self.group, int(idle_s * 1000), self.consumer,
+                                                          self.alive_prefix])
         except redis.ResponseError as e:
             if "NOGROUP" in str(e) or "no such key" in str(e):
                 return []

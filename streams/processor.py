@@ -1,7 +1,8 @@
 """One consumer of the ping stream: read a batch, run the stages, commit and acknowledge in one transaction.
 
-Each batch: XREADGROUP (plus, every ``claim_interval_s``, XAUTOCLAIM of a dead consumer's pending entries and
-XGROUP DELCONSUMER of consumers idle ``consumer_forget_s`` with nothing left pending),
+Each batch: XREADGROUP (plus, every ``claim_interval_s``, the claim of dead consumers' pending entries — a consumer is
+dead once its heartbeat key is gone, see :class:`streams.pingstream.RedisPingSource` — and XGROUP DELCONSUMER of
+consumers idle ``consumer_forget_s`` with nothing left pending),
 the stage list in stream order, then one MULTI/EXEC holding every write the stages queued (live CAS, track,
 patrol, alerts), the dead letters, the counters and the XACK — so a batch is either fully applied and
 acknowledged or not at all (and then read again).  Between batches: the status sweep and the coalesced push.
@@ -12,6 +13,7 @@ state in Redis.  ``run`` survives Redis going away: it backs off and resumes whe
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -60,7 +62,7 @@ class Processor:
         self.stages = stages if stages is not None else build_stages(redis_client, district, settings)
         self.coalescer = Coalescer(redis_client, settings, roster.street_codes, self.emitter)
         self.sweeper = Sweeper(redis_client, settings, roster)
-        self._next_claim = 0.0
+        self._next_claim = self._next_beat = 0.0
         self._ready = False
         self.totals: Counter[str] = Counter()  # this process: processed, dropped:rule, dead:stage
         log.info("processor %s: %s", self.name, describe(self.stages))
@@ -71,6 +73,9 @@ class Processor:
             self.source.ensure_group()
             self._ready = True
         now = time.time()
+        if now >= self._next_beat:  # run() also beats from a thread, so that a long batch never looks like a death
+            self._next_beat = now + self.settings.heartbeat_ttl_s / 3
+            self.source.beat()
         claimed = []
         if now >= self._next_claim:
             self._next_claim = now + self.settings.claim_interval_s
@@ -130,19 +135,41 @@ class Processor:
         self.coalescer.flush()
 
     def run(self, stop_event: threading.Event | None = None) -> None:
-        """Process until ``stop_event`` is set; Redis outages are waited out with backoff (0.2 s → 5 s)."""
+        """Process until ``stop_event`` is set; Redis outages are waited out with a short backoff (0.1 s doubling
+        up to 0.5 s, so that positions flow again within a second of Redis coming back)."""
         stop = stop_event or threading.Event()
-        backoff = 0.2
+        beating = threading.Event()
+        if self.settings.heartbeat_ttl_s:
+            threading.Thread(target=self._beat_until, args=(beating, stop), name=f"{self.name}-heartbeat",
+                             daemon=True).start()
+        try:
+            self._run(stop)
+        finally:
+            beating.set()
+            with contextlib.suppress(redis.RedisError):  # Redis gone: the heartbeat expires by itself
+                self.source.retire()
+
+    def _beat_until(self, done: threading.Event, stop: threading.Event) -> None:
+        """Refresh the heartbeat every third of its TTL while the process lives (frozen or killed: it lapses)."""
+        period = self.settings.heartbeat_ttl_s / 3
+        while not (done.is_set() or stop.is_set()):
+            with contextlib.suppress(redis.RedisError):  # Redis down: nobody can claim anything meanwhile either
+                self.source.beat()
+            done.wait(period)
+
+    def _run(self, stop: threading.Event) -> None:
+        backoff = 0.1
         while not stop.is_set():
             try:
                 self.process_once()
-                backoff = 0.2
+                backoff = 0.1
             except UNAVAILABLE as e:
-                log.warning("processor %s: Redis unavailable (%s); retrying in %.1f s", self.name, e, backoff)
+                if backoff == 0.1:  # once per outage, not every half second
+                    log.warning("processor %s: Redis unavailable (%s); retrying every ≤ 0.5 s", self.name, e)
                 self.source.reread_pending()  # what we were given but did not ack is ours to redo
                 self._ready = False
                 stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
+                backoff = min(backoff * 2, 0.5)
             except Exception:  # noqa: BLE001 - a processor keeps going; the batch stays pending and is re-read
                 log.exception("processor %s: batch failed", self.name)
                 self.source.reread_pending()

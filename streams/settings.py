@@ -42,10 +42,17 @@ class StreamSettings:
     # Consumer
     read_count: int = 1_000  # entries per XREADGROUP
     block_ms: int = 200  # XREADGROUP block; also bounds how late a coalesced push can be
-    claim_min_idle_ms: int = 30_000  # a pending entry idle this long belongs to a dead consumer: XAUTOCLAIM it
-    claim_interval_s: float = 5.0  # how often a processor looks for pending entries of dead consumers
-    # a consumer idle this long with nothing pending is deleted from the group (a processor that died and whose
-    # pending entries were claimed); must exceed claim_min_idle_ms.  0 = never delete.
+    # Each processor sets {p}:alive:<name> with this TTL every third of it (from a thread of its own); a consumer
+    # whose key is gone is dead, and its pending entries are claimed once idle dead_claim_min_idle_ms: a dead
+    # processor's pings move on within heartbeat_ttl_s + claim_interval_s.  0 = no heartbeats (claim_min_idle_ms only).
+    heartbeat_ttl_s: float = 3.0
+    dead_claim_min_idle_ms: int = 1_000  # a consumer without heartbeat: its pending entries idle this long are claimed
+    # a pending entry idle this long is claimed even from a consumer that still beats (a wedged processor): XAUTOCLAIM
+    claim_min_idle_ms: int = 30_000
+    claim_interval_s: float = 1.0  # how often a processor looks for pending entries of dead consumers
+    # a consumer idle this long with nothing pending and no heartbeat is deleted from the group (a processor that
+    # died and whose pending entries were claimed); must exceed heartbeat_ttl_s (without heartbeats:
+    # claim_min_idle_ms).  0 = never delete.
     consumer_forget_s: float = 3600.0
     # Filters (0 = rule off)
     max_future_s: float = 300.0  # discard (ingest) and drop (processor) fixes more than this ahead of receive time
@@ -109,9 +116,10 @@ class StreamSettings:
                      "sweep_interval_s"):
             if not getattr(self, name):
                 raise invalid(name, 0, "> 0")
-        if self.consumer_forget_s and self.consumer_forget_s * 1000 <= self.claim_min_idle_ms:
+        floor_s = self.heartbeat_ttl_s or self.claim_min_idle_ms / 1000
+        if self.consumer_forget_s and self.consumer_forget_s <= floor_s:
             raise invalid("consumer_forget_s", self.consumer_forget_s,
-                          f"> claim_min_idle_ms / 1000 ({self.claim_min_idle_ms / 1000} s) or 0")
+                          f"> heartbeat_ttl_s, or without heartbeats claim_min_idle_ms / 1000 ({floor_s} s), or 0")
 
     @property
     def push_period_s(self) -> float:

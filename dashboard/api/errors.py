@@ -1,8 +1,10 @@
 """The one error type of the HTTP APIs and the one helper that answers it.
 
 A handler raises :class:`ApiError` (or the ticket domain raises :class:`tickets.domain.errors.TicketError`, a refusal of
-the same shape); :func:`install` makes a blueprint answer both, HTTP errors, an unreachable Redis (503 with
-``Retry-After``) and unexpected faults as ``{"error": code, "message": sentence}``.
+the same shape); :func:`install` makes a blueprint answer both, HTTP errors, an unreachable Redis or SQL store (503
+with ``Retry-After``, also when another layer wrapped the error) and unexpected faults as
+``{"error": code, "message": sentence}``; :func:`dashboard.api.openapi.register` does the same 503 for the whole app
+(Dash's callbacks and pages, ``/healthz``).
 
 >>> raise ApiError(404, "not_found", "没有该网格员 (no worker 'W9')")  # doctest: +SKIP
 """
@@ -14,6 +16,7 @@ import logging
 import flask
 import orjson
 import redis
+import sqlalchemy.exc as sa
 from werkzeug.exceptions import HTTPException
 
 from tickets.domain.errors import TicketError
@@ -22,6 +25,8 @@ log = logging.getLogger(__name__)
 JSON_TYPE = "application/json; charset=utf-8"
 # Redis down or still loading: the live state cannot be read now, but will be (503 + Retry-After, never a 500).
 UNAVAILABLE = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
+# The SQL store unreachable, its connection lost, its pool exhausted or (SQLite) locked by a writer: the same.
+SQL_UNAVAILABLE = (sa.OperationalError, sa.DisconnectionError, sa.TimeoutError, sa.InterfaceError)
 
 
 class ApiError(Exception):
@@ -46,17 +51,47 @@ def json_error(status: int, error: str, message: str, headers: dict | None = Non
     return json_response({"error": error, "message": message}, status, headers)
 
 
+def unavailable(exc: BaseException) -> str | None:
+    """``"redis"`` or ``"sql"`` when ``exc``, or an error it was raised from (``__cause__``/``__context__``: a
+    layer that wrapped it), says that store cannot be reached now; else ``None``."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, UNAVAILABLE):
+            return "redis"
+        if isinstance(exc, SQL_UNAVAILABLE) or (isinstance(exc, sa.DBAPIError) and exc.connection_invalidated):
+            return "sql"
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+UNAVAILABLE_MESSAGE = {
+    "redis": "实时数据暂不可用，请稍后重试 (live state unreachable; retry later)",
+    "sql": "工单库暂不可用，请稍后重试 (ticket store unreachable; retry later)",
+}
+
+
+def log_unavailable(store: str, exc: BaseException) -> None:
+    """One warning line, no traceback: the outage is not this request's fault."""
+    log.warning("%s %s: %s unreachable, answering 503: %s", flask.request.method, flask.request.path, store,
+                (str(exc).splitlines() or [type(exc).__name__])[0])
+
+
+def unavailable_response(store: str, exc: BaseException, retry_after_s: int = 5) -> flask.Response:
+    """503 + ``Retry-After`` in the JSON error shape, logged."""
+    log_unavailable(store, exc)
+    return json_error(503, "unavailable", UNAVAILABLE_MESSAGE[store], {"Retry-After": str(retry_after_s)})
+
+
 def error_response(exc: Exception, *, retry_after_s: int = 5) -> flask.Response:
     """Any exception as the JSON error shape: a refusal keeps its status, an HTTP error its code, an unreachable
-    Redis is a 503 with ``Retry-After``, anything else a logged 500."""
+    Redis or SQL store is a 503 with ``Retry-After``, anything else a logged 500."""
     if isinstance(exc, ApiError):
         return json_error(exc.status, exc.error, exc.message, exc.headers)
     if isinstance(exc, TicketError):
         return json_error(exc.status, exc.code, exc.message)
-    if isinstance(exc, UNAVAILABLE):
-        log.warning("%s %s: Redis unreachable, answering 503: %s", flask.request.method, flask.request.path, exc)
-        return json_error(503, "unavailable", "实时数据暂不可用，请稍后重试 (live state unreachable; retry later)",
-                          {"Retry-After": str(retry_after_s)})
+    if store := unavailable(exc):
+        return unavailable_response(store, exc, retry_after_s)
     if isinstance(exc, HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
         allow = getattr(exc, "valid_methods", None)

@@ -38,7 +38,7 @@ from pydantic import ValidationError
 from sqlalchemy import and_, or_, true
 from werkzeug.exceptions import HTTPException
 
-from dashboard.api.errors import ApiError, json_response
+from dashboard.api.errors import UNAVAILABLE_MESSAGE, ApiError, json_response, log_unavailable, unavailable
 from dashboard.api.open311_schemas import RequestsQuery, ServiceRequestIn, web_url
 from dashboard.api.params import MAX_DAY, MIN_DAY, query, read_uploads, refusal, split
 from dashboard.api.ticket_context import context
@@ -109,7 +109,7 @@ def blueprint() -> flask.Blueprint:
     bp.register_error_handler(Open311Error, _open311_error)
     bp.register_error_handler(TicketError, _refused)
     bp.register_error_handler(ApiError, _refused)
-    bp.register_error_handler(Exception, _fault)
+    bp.register_error_handler(Exception, fault)
     bp.get(f"/discovery.{FMT}")(discovery)
     bp.get(f"/services.{FMT}")(services)
     bp.get(f"/services/<code>.{FMT}")(definition)
@@ -120,9 +120,11 @@ def blueprint() -> flask.Blueprint:
     return bp
 
 
-def _error(status: int, description: str) -> flask.Response:
+def _error(status: int, description: str, headers: dict | None = None) -> flask.Response:
     fmt = (flask.request.view_args or {}).get("fmt") or ("xml" if flask.request.path.endswith(".xml") else "json")
-    return respond(fmt, "errors", [{"code": status, "description": description}], status)
+    answer = respond(fmt, "errors", [{"code": status, "description": description}], status)
+    answer.headers.update(headers or {})
+    return answer
 
 
 def _open311_error(exc: Open311Error) -> flask.Response:
@@ -134,7 +136,11 @@ def _refused(exc: TicketError | ApiError) -> flask.Response:
     return _error(exc.status if exc.status in (400, 403, 404) else 400, exc.message)
 
 
-def _fault(exc: Exception) -> flask.Response:
+def fault(exc: Exception, retry_after_s: int = 5) -> flask.Response:
+    """Any other error in GeoReport's list shape: an unreachable store 503 + ``Retry-After``, a logged 500."""
+    if store := unavailable(exc):
+        log_unavailable(store, exc)
+        return _error(503, UNAVAILABLE_MESSAGE[store], {"Retry-After": str(retry_after_s)})
     if isinstance(exc, HTTPException):
         return _error(exc.code or 500, exc.description or exc.name)
     log.exception("unexpected fault on %s %s", flask.request.method, flask.request.path)

@@ -17,10 +17,11 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
+from dashboard.api import open311
 from dashboard.api import open311_schemas as o311
 from dashboard.api import schemas as live
 from dashboard.api import ticket_schemas as t
-from dashboard.api.errors import ApiError, error_response
+from dashboard.api.errors import ApiError, error_response, unavailable
 from streams.schema import BatchResult
 
 log = logging.getLogger(__name__)
@@ -219,8 +220,9 @@ def _slug(path: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in path).strip("_")
 
 
-def register(server: flask.Flask) -> None:
-    """Serve ``/api/v1/openapi.json`` and answer every error under ``/api/`` in the JSON error shape."""
+def register(server: flask.Flask, retry_after_s: int = 5) -> None:
+    """Serve ``/api/v1/openapi.json`` and answer every error under ``/api/`` in the JSON error shape (under
+    ``/open311/`` in GeoReport's), and an unreachable Redis or SQL store anywhere as 503 + ``Retry-After``."""
     document = build_document()
 
     @server.get("/api/v1/openapi.json")
@@ -233,17 +235,21 @@ def register(server: flask.Flask) -> None:
     def unknown_api_path(rest):
         raise NotFound(f"no API endpoint /api/{rest}; see /api/v1/openapi.json")
 
-    server.register_error_handler(Exception, _error_answer)
+    server.register_error_handler(Exception, lambda exc: _error_answer(exc, retry_after_s))
 
 
-def _error_answer(exc: Exception):
-    """JSON under ``/api/``; elsewhere Flask's own pages, and a bad Dash asset path is a 404, not a 500."""
+def _error_answer(exc: Exception, retry_after_s: int):
+    """What no blueprint answered (a path the router cannot match, Dash's routes): JSON under ``/api/``, GeoReport's
+    list under ``/open311/``, a store outage anywhere 503 + ``Retry-After`` (a Dash callback or page load too);
+    elsewhere Flask's own pages, and a bad Dash asset path is a 404, not a 500."""
     from dash.exceptions import DependencyException
 
     if isinstance(exc, DependencyException):  # e.g. /_dash-component-suites/..%2F..: not a registered asset
         exc = NotFound("no such asset")
-    if flask.request.path.startswith("/api/") or isinstance(exc, ApiError):  # a refused body anywhere (Dash's too)
-        return error_response(exc)
+    if flask.request.path.startswith(open311.PREFIX + "/"):
+        return open311.fault(exc, retry_after_s)
+    if flask.request.path.startswith("/api/") or isinstance(exc, ApiError) or unavailable(exc):
+        return error_response(exc, retry_after_s=retry_after_s)  # a refused body anywhere (Dash's too), or an outage
     if isinstance(exc, HTTPException):
         return exc
     log.exception("unexpected fault on %s %s", flask.request.method, flask.request.path)

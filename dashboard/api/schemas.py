@@ -104,7 +104,8 @@ class Patrol(_Open):
 
 class Health(_Open):
     ok: bool
-    redis: bool | None
+    redis: bool | None = Field(description="Redis answered; null: this process uses none")
+    sql: bool | None = Field(None, description="the ticket store answered; null: this process has none")
 
 
 # -- the street supervisor's APIs (dashboard/api/tracks.py, coverage.py, alerts.py) ------------------------------

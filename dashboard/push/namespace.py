@@ -93,6 +93,25 @@ class LiveNamespace(Namespace):
             leave_room(old[1], sid=sid, namespace=self.namespace)
         join_room(room, sid=sid, namespace=self.namespace)
 
+    def resend_snapshots(self) -> int:
+        """A fresh ``snapshot`` to every room that has a client of this process; the number sent. Called when the
+        message queue is listened to again after an outage: rows published meanwhile reached nobody."""
+        with self._lock:
+            rooms = {room for _, room in self._clients.values()}
+        sent = 0
+        for street in (None, *self.reader.roster.street_codes):
+            if room_for(street) not in rooms:
+                continue
+            try:
+                workers = self.reader.snapshot(street)
+            except Exception as exc:  # noqa: BLE001 - Redis gone again: the next resubscription sends them
+                log.warning("snapshot for %s failed: %s", room_for(street), exc)
+                continue
+            self.socketio.emit(EV_SNAPSHOT, snapshot_message(workers, street), to=room_for(street),
+                               namespace=self.namespace, ignore_queue=True)
+            sent += 1
+        return sent
+
     def _send_snapshot(self, sid: str, street: str | None) -> None:
         try:
             workers = self.reader.snapshot(street)

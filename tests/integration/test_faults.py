@@ -1,11 +1,13 @@
 """Faults on real processes: ``gridpulse process`` and ``gridpulse serve`` run as subprocesses against a real Redis.
 
-* kill -9 of one of two processors under load: every accepted ping ends in its worker's track exactly once (the
-  survivor claims the dead one's pending entries; a batch is applied and acknowledged in one transaction), and
-  the dead consumer is then removed from the group.
+* kill -9 of one of two processors under load, at the default claim settings: the survivor claims the dead one's
+  pending entries within 5 s (its heartbeat, TTL 3 s, lapses; claims are looked for every second), every accepted
+  ping ends in its worker's track exactly once (a batch is applied and acknowledged in one transaction), and the
+  dead consumer is then removed from the group.
 * Redis stopped (cleanly, or killed) and started again on a private port with an append-only file: ingest
   answers 503 with Retry-After meanwhile, the web process and the processor live through it and resume on their
-  own, and every ping acknowledged with a 2xx is in the tracks afterwards.
+  own, and every ping acknowledged with a 2xx is in the tracks afterwards; a Socket.IO client connected through the
+  outage gets a fresh snapshot and positions again once Redis is back (the web process listens again at once).
 
 Never touches the machine's Redis on 6379 beyond a random key prefix; every process started here is stopped by
 its pid.  Each test stays well under a minute.
@@ -30,7 +32,9 @@ import requests
 from geo.district import save_district
 from streams.pingstream import RedisPingSink
 from streams.roster import Roster
+from streams.settings import StreamSettings
 from tests.conftest import make_box_district
+from tests.dashboard.test_live_socket import Client
 from tests.streams.helpers import LocalRedis, delete_prefix, free_port, make_settings, shared_redis_available
 
 # real_clock: the pings are timed here and processed in `gridpulse` subprocesses, which see the real clock only.
@@ -51,7 +55,7 @@ def _env(redis_url: str, prefix: str, district_path, var_dir) -> dict:
     return {**os.environ, "GRIDPULSE_REDIS_URL": redis_url, "GRIDPULSE_KEY_PREFIX": prefix,
             "GRIDPULSE_DISTRICT": str(district_path), "GRIDPULSE_VAR_DIR": str(var_dir),
             "GRIDPULSE_CLAIM_MIN_IDLE_MS": "1500", "GRIDPULSE_CLAIM_INTERVAL_S": "0.25",
-            "GRIDPULSE_CONSUMER_FORGET_S": "3", "GRIDPULSE_INGEST_KEY": INGEST_KEY,
+            "GRIDPULSE_CONSUMER_FORGET_S": "4", "GRIDPULSE_INGEST_KEY": INGEST_KEY,
             "GRIDPULSE_ADMIN_TOKEN": ADMIN, "PYTHONUNBUFFERED": "1"}  # fmt: skip
 
 
@@ -140,6 +144,12 @@ def test_kill_9_of_a_processor_under_load_loses_and_doubles_nothing(district_fil
     path, roster = district_file
     s = make_settings()
     env = _env(s.redis_url, s.key_prefix, path, tmp_path)
+    for name in ("GRIDPULSE_CLAIM_MIN_IDLE_MS", "GRIDPULSE_CLAIM_INTERVAL_S"):  # the defaults: heartbeats do it
+        env.pop(name)
+    defaults = StreamSettings()
+    # what the design guarantees: the heartbeat lapses, then the next look for orphans claims (idle by then)
+    bound_s = defaults.heartbeat_ttl_s + defaults.claim_interval_s
+    assert bound_s <= 4 and defaults.dead_claim_min_idle_ms <= defaults.heartbeat_ttl_s * 1000
     client = redis.Redis.from_url(s.redis_url)
     victim = survivor = None
     try:
@@ -153,6 +163,18 @@ def test_kill_9_of_a_processor_under_load_loses_and_doubles_nothing(district_fil
         t_end = time.monotonic() + 6
         hard_end = t_end + 30  # a quick victim rarely holds entries at the instant we look: keep loading until it does
         killed = False
+        claimed: list[float] = []  # seconds from the kill until the victim holds nothing
+
+        def watch():
+            killed_at = time.monotonic()
+            watcher_client = redis.Redis.from_url(s.redis_url)
+            while time.monotonic() < killed_at + 20:
+                if pending_of(watcher_client, s, "victim") == 0:
+                    claimed.append(time.monotonic() - killed_at)
+                    return
+                time.sleep(0.05)
+
+        watcher = threading.Thread(target=watch, daemon=True)
         while time.monotonic() < t_end or (not killed and time.monotonic() < hard_end):
             # ~3,600 pings/s for 6 s (longer until the kill), the victim killed once 2 s have passed
             batch = []
@@ -170,8 +192,15 @@ def test_kill_9_of_a_processor_under_load_loses_and_doubles_nothing(district_fil
                     continue
                 # mid-batch: frozen first, so that what it holds cannot be acknowledged between the look and the kill
                 killed = victim.kill9_holding(lambda: pending_of(client, s, "victim"))
+                if killed:
+                    watcher.start()  # times the claim while the load goes on
         total = len(expected)
         assert killed, "the victim never held pending entries to kill it with"
+        watcher.join(25)
+        assert claimed, "the victim's pending entries were never claimed"
+        print(f"\nkill -9 → the victim's {killed} pending entries claimed after {claimed[0]:.2f} s "
+              f"(design bound {bound_s:.1f} s + one loop)")
+        assert claimed[0] <= 5.0
 
         def done() -> bool:
             pending = client.xpending(s.key("pings"), s.key("processors"))["pending"]
@@ -207,7 +236,7 @@ def test_redis_restart_503_then_everything_resumes_and_nothing_acknowledged_is_l
     prefix = f"fault{uuid.uuid4().hex[:8]}"
     env = _env(server.url, prefix, path, tmp_path)
     port = free_port()
-    web = proc = None
+    web = proc = screen = None
     acked: set[bytes] = set()
     sent: set[bytes] = set()
     unavailable: list[str] = []
@@ -245,7 +274,9 @@ def test_redis_restart_503_then_everything_resumes_and_nothing_acknowledged_is_l
         thread = threading.Thread(target=sender, daemon=True)
         thread.start()
         client = redis.Redis(port=server.port, socket_connect_timeout=0.5)
+        screen = Client(f"http://127.0.0.1:{port}", {"token": ADMIN})  # a wall screen, through the outage
         wait_for(lambda: len(acked) >= 18, 20, "pings accepted before the outage")
+        screen.next("positions", timeout_s=10)
         server.stop(kill=how == "kill")
         time.sleep(3.5)
         assert unavailable and all(x.isdigit() and int(x) > 0 for x in unavailable if not x.startswith("error"))
@@ -255,8 +286,21 @@ def test_redis_restart_503_then_everything_resumes_and_nothing_acknowledged_is_l
         assert r.status_code == 503 and r.headers["Retry-After"]
         assert web.alive and proc.alive
         server.start()
+        back, seen_before = time.monotonic(), len(screen.received)
         n_before = len(acked)
         wait_for(lambda: len(acked) >= n_before + 18, 20, "ingest accepting again")
+        first: dict[str, float] = {}
+
+        def pushed_again() -> bool:
+            for event, _ in screen.received[seen_before:]:
+                first.setdefault(event, time.monotonic() - back)
+            return {"snapshot", "positions"} <= set(first)
+
+        # the web process listens again at once and resends the room's snapshot (what was published while it did
+        # not listen reached nobody); then the processors' positions flow again
+        wait_for(pushed_again, 20, "a fresh snapshot and positions on the screen after Redis came back")
+        print(f"\nRedis back ({how}) → snapshot after {first['snapshot']:.2f} s, positions after "
+              f"{first['positions']:.2f} s (pings sent every 1.05 s)")
         stop.set()
         thread.join(10)
         wait_for(lambda: acked <= set(stored_members(client, prefix)), 30, "every acknowledged ping in the tracks")
@@ -268,6 +312,8 @@ def test_redis_restart_503_then_everything_resumes_and_nothing_acknowledged_is_l
         assert r.status_code == 200 and r.json()["count"] == len(roster)
     finally:
         stop.set()
+        if screen is not None:
+            screen.close()
         for child in (web, proc):
             if child is not None:
                 child.stop()

@@ -290,3 +290,27 @@ def test_first_fix_after_heartbeats_replaces_the_contact_only_entry(client, proc
     assert (entry["ts"], entry["lon"], entry["bat"], entry["seen"]) == (now - 5, LON, 54.0, now - 5)
     assert int(client.hget(settings.key("stats"), "contacts")) == 1
     assert int(client.hget(settings.key("stats"), "processed")) == 1
+
+
+def test_only_the_entries_of_a_consumer_without_heartbeat_are_claimed_early(client, roster, settings):
+    from streams.pingstream import RedisPingSource
+
+    s = settings.replace(heartbeat_ttl_s=60.0, dead_claim_min_idle_ms=50, claim_min_idle_ms=60_000)
+    sink = RedisPingSink(client, s)
+    alive, dead, me = (RedisPingSource(client, s, n) for n in ("alive", "dead", "me"))
+    me.ensure_group()
+    sink.write([fix(roster.workers[0].worker_id, time.time())])
+    (held_by_alive,) = alive.read(block_ms=5)
+    sink.write([fix(roster.workers[1].worker_id, time.time())])
+    (held_by_dead,) = dead.read(block_ms=5)
+    alive.beat()
+    dead.beat()
+    dead.retire()  # its heartbeat gone, as when its TTL runs out after a kill -9
+    time.sleep(0.1)  # both entries idle longer than dead_claim_min_idle_ms
+    assert [e[0] for e in me.claim()] == [held_by_dead[0]]
+    assert me.claim() == []  # claimed once; the live consumer keeps its entry until claim_min_idle_ms
+    mine = client.xpending_range(s.key("pings"), s.key("processors"), "-", "+", 10, consumername="me")
+    assert [p["message_id"] for p in mine] == [held_by_dead[0]]
+    assert me.forget_idle_consumers(idle_s=0.05) == ["dead"]  # nothing pending, no heartbeat
+    client.xack(s.key("pings"), s.key("processors"), held_by_alive[0])
+    assert me.forget_idle_consumers(idle_s=0.05) == []  # "alive" holds nothing now, but it beats

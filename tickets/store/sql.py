@@ -98,6 +98,11 @@ class SqlTicketStore:
     def migrate(self) -> None:
         migrate(self.engine)
 
+    def ping(self) -> None:
+        """``SELECT 1``: raises the driver's error (wrapped by SQLAlchemy) when the database cannot be reached."""
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         with self.engine.begin() as conn:
