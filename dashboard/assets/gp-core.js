@@ -5,7 +5,9 @@
  * GP.when(name, fn)               fn(module) now if it is defined, else as soon as it is (Dash's clientside bridges).
  * GP.core = { config, token, forgetToken, connect, rows, setText, el, tickClocks,
  *             setZone, zone, offsetS, fromLocal, fmtTime, fmtDate,           the page's time zone (from its config)
- *             fetch, fetchJson,                                             authenticated requests
+ *             localDay, msToNextDay,                                        the local day ("YYYY-MM-DD") and its end
+ *             fetch, fetchJson, failed, loaded,                             authenticated requests; a panel that failed
+ *             live (gp-live.js)                                             the socket lifecycle of every live screen
  *             alertId,                                                      the push contract's alert id
  *             wgs84ToGcj02, mercX, mercY, unmerc, plotMap, mapView, viewPx, fitView }   map helpers
  * Screen code lives in dashboard/screens/<screen>/static/ and is loaded by screens.js on that screen only.
@@ -111,6 +113,16 @@
     return y + "年" + (m + 1) + "月" + day + "日 " + WEEKDAYS["zh-CN"][wd];
   }
 
+  // "YYYY-MM-DD" of unix ms in the page's zone, and the ms from then to the next local midnight.
+  function localDay(ms) {
+    var d = new Date(ms + offsetS(ms / 1000) * 1000);
+    return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate());
+  }
+  function msToNextDay(ms) {
+    var localS = ms / 1000 + offsetS(ms / 1000);
+    return Math.max(0, fromLocal((Math.floor(localS / 86400) + 1) * 86400) * 1000 - ms);
+  }
+
   // ---- page, token, requests ---------------------------------------------------------------------------------------
   var TOKEN_KEY = "gridpulse.token";
 
@@ -160,6 +172,19 @@
     });
   }
 
+  /* A panel that could not load: logged with its context, and marked (data-gp-failed, drawn by base.css as a small
+   * amber note) until loaded(el) clears it. Returns nothing: the caller's promise chain ends here. */
+  var FAILED = { "zh-CN": "加载失败，稍后重试", en: "Failed to load; retrying later" };
+  function failed(el, context, err) {
+    window.console.warn("GridPulse: " + context + " failed", err);
+    el = typeof el === "string" ? document.getElementById(el) : el;
+    if (el) el.setAttribute("data-gp-failed", FAILED[document.documentElement.lang === "en" ? "en" : "zh-CN"]);
+  }
+  function loaded(el) {
+    el = typeof el === "string" ? document.getElementById(el) : el;
+    if (el) el.removeAttribute("data-gp-failed");
+  }
+
   // A message {f: [...], rows: [[...]]} → array of objects.
   function rows(msg) {
     var f = (msg && msg.f) || [], out = [], list = (msg && msg.rows) || [];
@@ -187,20 +212,23 @@
   }
 
   /* Connect to the push namespace with the contract of `cfg` and call handlers[event](data).
-   * opts: {street, onStatus(kind, text)}; returns the socket. */
+   * opts: {street, io (more options for io()), onStatus(kind, detail)} with kind "ok" (connected), "down" (the
+   * connection ended; detail = Socket.IO's reason), "failed" (a connection attempt failed; detail = its message) or
+   * "auth" (the token was refused: it is forgotten). Returns the socket; GP.core.live owns reconnecting. */
   function connect(cfg, handlers, opts) {
     opts = opts || {};
     var c = cfg.contract, ev = c.events, status = opts.onStatus || function () {};
     var tok = token();
     if (!tok) { status("auth", "unauthorized"); return null; }
-    var auth = { token: tok };
+    var auth = { token: tok }, options = { auth: auth, transports: ["websocket", "polling"] };
     if (opts.street) auth.street = opts.street;
-    var socket = window.io(c.namespace, { auth: auth, transports: ["websocket", "polling"] });
+    Object.keys(opts.io || {}).forEach(function (k) { options[k] = opts.io[k]; });
+    var socket = window.io(c.namespace, options);
     socket.on("connect", function () { status("ok"); });
-    socket.on("disconnect", function () { status("wait"); });
+    socket.on("disconnect", function (reason) { status("down", reason); });
     socket.on("connect_error", function (err) {
       var m = err && err.message;
-      if (m === "unauthorized" || m === "forbidden") { forgetToken(); status("auth", m); } else status("wait");
+      if (m === "unauthorized" || m === "forbidden") { forgetToken(); status("auth", m); } else status("failed", m);
     });
     Object.keys(handlers).forEach(function (name) {
       if (ev[name]) socket.on(ev[name], handlers[name]);
@@ -291,7 +319,8 @@
   GP.core = { config: config, token: token, forgetToken: forgetToken, connect: connect, rows: rows,
               setText: setText, el: el, tickClocks: tickClocks,
               setZone: setZone, zone: function () { return zoneName; }, offsetS: offsetS, fromLocal: fromLocal,
-              fmtTime: fmtTime, fmtDate: fmtDate, fetch: authFetch, fetchJson: fetchJson, alertId: alertId,
+              fmtTime: fmtTime, fmtDate: fmtDate, localDay: localDay, msToNextDay: msToNextDay,
+              fetch: authFetch, fetchJson: fetchJson, failed: failed, loaded: loaded, alertId: alertId,
               wgs84ToGcj02: wgs84ToGcj02, mercX: mercX, mercY: mercY, unmerc: unmerc,
               plotMap: plotMap, mapView: mapView, viewPx: viewPx, fitView: fitView };
   defined.core = true;

@@ -77,8 +77,7 @@ BROWSER = {
     "fixes": ("个定位", "fixes"), "stays": ("次停留", "stays"), "min": ("分钟", "min"), "h": ("时", "h"),
     "km": ("公里", "km"), "ago_s": ("秒前", "s ago"), "ago_m": ("分钟前", "min ago"), "ago_h": ("小时前", "h ago"),
     "never": ("从未", "never"), "track_of": ("今日轨迹", "Today's track"), "close": ("关闭", "Close"),
-    "live": ("实时连接", "Live"), "reconnecting": ("重连中…", "Reconnecting…"), "unauthorized": ("令牌无效", "Invalid token"),
-    "forbidden": ("无权访问", "Forbidden"), "days": ("天", "days"), "kind_outside_grid": ("出网格", "Outside grid"),
+    "days": ("天", "days"), "kind_outside_grid": ("出网格", "Outside grid"),
     "kind_offline": ("离线", "Offline"), "kind_back_online": ("恢复在线", "Back online"), "kind_sos": ("SOS", "SOS"),
     "error": ("出错", "Error"), "speed": ("倍速", "Speed"),
 }

@@ -1,5 +1,6 @@
-"""The wall screen's callbacks: one slow server callback (the ticket panels, every 15 s) and small clientside ones
-that hand stores to the browser code. Positions never pass through a callback."""
+"""The wall screen's callbacks: one slow server callback (the ticket panels, every 15 s, and at once when the browser
+sets ``wall-kick`` after a reconnect or at local midnight) and small clientside ones that hand stores to the browser
+code. Positions never pass through a callback."""
 
 from __future__ import annotations
 
@@ -32,9 +33,9 @@ def register(app) -> None:
                 Output("wall-overdue-n", "children"), Output("wall-yellow-n", "children"),
                 Output("wall-open", "data")]
 
-    @app.callback(outputs, Input("wall-refresh", "n_intervals"), Input("wall-view", "data"),
+    @app.callback(outputs, Input("wall-refresh", "n_intervals"), Input("wall-view", "data"), Input("wall-kick", "data"),
                   State("wall-scope-store", "data"))
-    def refresh_tickets(_n, view, scope_data):
+    def refresh_tickets(_n, view, _kick, scope_data):
         principal = kit.caller()
         scope_data = scope_data or {}
         try:
@@ -53,9 +54,9 @@ def register(app) -> None:
         scale = max(0.5, min(4.0, float((view or {}).get("rem") or 16) / 16))
         return panel_values(d, lang, kit.web_context().district, scale=scale)
 
-    @app.callback(Output("wall-patrol", "data"), Input("wall-refresh", "n_intervals"),
+    @app.callback(Output("wall-patrol", "data"), Input("wall-refresh", "n_intervals"), Input("wall-kick", "data"),
                   State("wall-scope-store", "data"))
-    def refresh_patrol(_n, scope_data):
+    def refresh_patrol(_n, _kick, scope_data):
         principal = kit.caller()
         if principal is None:
             return no_update

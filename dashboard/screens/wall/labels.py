@@ -94,7 +94,6 @@ BROWSER = {
                "return": ("回退", "Returned"), "rework": ("返工", "Rework"), "request_check": ("待核查", "To check"),
                "verify": ("待核实", "To verify"), "reject": ("驳回", "Rejected"), "suspend": ("挂账", "Suspended"),
                "resume": ("恢复", "Resumed"), "extend": ("延期", "Extended")},
-    "conn": {"ok": ("实时连接", "Live"), "wait": ("重连中…", "Reconnecting…"), "auth": ("令牌无效", "Invalid token")},
     "scope_district": ("全区", "whole district"),
     "heat_on": ("热力 开", "Heat on"), "heat_off": ("热力 关", "Heat off"),
     "no_worker": ("无", "none"),

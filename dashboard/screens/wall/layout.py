@@ -72,6 +72,7 @@ def layout(lang: str | None = None, street: str | None = None, **_query):
         dcc.Store(id="wall-view", data={"rem": 16}),  # the browser's root font size: chart fonts scale with it
         dcc.Store(id="wall-open"),       # open tickets for the heat layer: {"f", "rows", "t"}
         dcc.Store(id="wall-patrol"),     # coverage per street and grid
+        dcc.Store(id="wall-kick"),       # set by the browser after a reconnect or at midnight: re-read the panels now
         kit.page_config("wall", FILES, config, lang),
     ])
 

@@ -14,7 +14,10 @@ GP.define("manage", ["core"], function (GP) {
       core.fetch(path)
         .then(function (r) { if (!r.ok) throw new Error(r.status); return r.blob(); })
         .then(function (b) { urls[path] = URL.createObjectURL(b); img.src = urls[path]; })
-        .catch(function () { img.classList.add("mg-photo--missing"); });
+        .catch(function (err) {
+          window.console.warn("GridPulse: photo " + path + " failed", err);
+          img.classList.add("mg-photo--missing");
+        });
     });
   }
 

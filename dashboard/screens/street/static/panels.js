@@ -20,7 +20,10 @@ GP.define("street.panels", ["core"], function (GP) {
         a.href = "/api/v1/export/" + a.getAttribute("data-table") + "." + a.getAttribute("data-fmt") + "?" +
           q({ street: cfg.street, period: period, lang: cfg.lang });
       });
+      var panel = document.querySelector(".gp-cov-panel");
       return api("/api/v1/coverage?" + q({ street: cfg.street, period: period })).then(function (c) {
+        if (period !== S.period) return;  // another period was picked meanwhile
+        core.loaded(panel);
         S.coverage = c;
         var names = cfg.grid_names || {};
         var ol = document.getElementById("street-cov-grids");
@@ -44,14 +47,17 @@ GP.define("street.panels", ["core"], function (GP) {
             w.below_target_days + "/" + w.days_active + L.days + " · " + (w.avg_visit_minutes_home / 60).toFixed(1) + L.h));
           below.appendChild(li);
         });
-      }).catch(function () {});
+      }, function (err) { core.failed(panel, "street: coverage over " + period, err); });
     }
 
     // -- alerts -----------------------------------------------------------------------------------------------------
     function loadAlerts() {
-      return api("/api/v1/alerts?" + q({ street: cfg.street, date: cfg.today })).then(function (body) {
+      var day = S.today;
+      return api("/api/v1/alerts?" + q({ street: cfg.street, date: day })).then(function (body) {
+        if (day !== S.today) return;  // midnight passed while it was read
+        core.loaded("street-alerts");
         S.alerts = body.alerts; renderAlerts(); S.tableChanged();
-      }).catch(function () {});
+      }, function (err) { core.failed("street-alerts", "street: alerts of " + day, err); });
     }
     function onAlerts(list) {
       (Array.isArray(list) ? list : [list]).forEach(function (a) {
@@ -94,7 +100,8 @@ GP.define("street.panels", ["core"], function (GP) {
     function ack(id) {
       return api("/api/v1/alerts/ack", { method: "POST", headers: { "Content-Type": "application/json" },
                                         body: JSON.stringify({ ids: [id] }) })
-        .then(function (r) { onAck({ ids: r.acknowledged, by: r.by, at: r.at }); });
+        .then(function (r) { core.loaded("street-alerts"); onAck({ ids: r.acknowledged, by: r.by, at: r.at }); },
+              function (err) { core.failed("street-alerts", "street: acknowledging " + id, err); throw err; });
     }
 
     return { loadCoverage: loadCoverage, loadAlerts: loadAlerts, onAlerts: onAlerts, onAck: onAck, ack: ack };

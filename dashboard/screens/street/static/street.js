@@ -3,10 +3,11 @@
  * the side panels in panels.js (GP.street.panels); GP.street is the state S below.
  *
  * Data: the page config (GP.core.config("street")), the street APIs (/api/v1/patrol, /tracks, /coverage, /alerts)
- * and the street's Socket.IO room (snapshot, positions, alerts, visits, ack: names from cfg.contract).
+ * and the street's Socket.IO room (snapshot, positions, alerts, visits, ack: names from cfg.contract) through
+ * GP.core.live, which reconnects, refetches what a gap missed (refetch below) and rolls S.today at local midnight.
  * No Plotly restyle per push: positions only mark the canvas dirty; one draw per animation frame at most.
  */
-GP.define("street", ["core", "street.panels", "street.replay"], function (GP) {
+GP.define("street", ["core", "core.live", "street.panels", "street.replay"], function (GP) {
   "use strict";
   var core = GP.core, api = core.fetchJson, R = GP.street.replay;
   var COLORS = { online: "#ff3b30", stale: "#ffb020", offline: "#5d6b80", sos: "#ff2bd6" };
@@ -15,7 +16,7 @@ GP.define("street", ["core", "street.panels", "street.replay"], function (GP) {
     figures: new Map(),   // id → today's patrol/visit figures (/api/v1/patrol rows, then ``visits`` pushes)
     alerts: [],           // newest first: {id, kind, w, name, grid, ts, message, ack}
     selected: null, track: null, renders: 0, messages: 0, sortKey: "name", sortDir: 1, period: "today",
-    socket: null, cfg: null, view: null
+    link: null, cfg: null, view: null, today: null  // today: the local day the screen shows ("YYYY-MM-DD")
   };
   var cfg, L, canvas, ctx2d, gd, dirty = false, tableDirty = true;
 
@@ -133,7 +134,11 @@ GP.define("street", ["core", "street.panels", "street.replay"], function (GP) {
     renderTable();
     var info = document.getElementById("street-track-info");
     if (!S.selected) { info.hidden = true; markDirty(); return; }
-    api("/api/v1/tracks?" + q({ street: cfg.street, date: cfg.today, worker: id })).then(function (body) {
+    return loadTrack(id);
+  }
+  function loadTrack(id) {
+    var info = document.getElementById("street-track-info");
+    return api("/api/v1/tracks?" + q({ street: cfg.street, date: S.today, worker: id })).then(function (body) {
       if (S.selected !== id || !body.workers.length) return;
       var tr = decodeWorker(body.workers[0], body.origin);
       S.track = tr;
@@ -145,7 +150,7 @@ GP.define("street", ["core", "street.panels", "street.replay"], function (GP) {
                           " · " + Math.round(own) + "/" + Math.round(mins) + " " + L.min));
       info.hidden = false;
       markDirty();
-    }).catch(function () { info.textContent = L.error; info.hidden = false; });
+    }, function (err) { core.failed(info, "street: track of " + id + " on " + S.today, err); info.hidden = false; });
   }
   S.selectWorker = selectWorker;
 
@@ -168,7 +173,7 @@ GP.define("street", ["core", "street.panels", "street.replay"], function (GP) {
   function touch() { S.messages += 1; tableDirty = true; markDirty(); }
 
   function onVisits(msg) {
-    if (msg.street && msg.street !== cfg.street) return;
+    if ((msg.street && msg.street !== cfg.street) || (msg.date && msg.date !== S.today)) return;
     core.rows(msg).forEach(function (r) {
       var cur = S.figures.get(r.id) || {};
       for (var k in r) cur[k] = r[k];
@@ -178,11 +183,14 @@ GP.define("street", ["core", "street.panels", "street.replay"], function (GP) {
   }
 
   function loadPatrol() {
-    return api("/api/v1/patrol?" + q({ street: cfg.street, date: cfg.today })).then(function (body) {
+    var day = S.today;
+    return api("/api/v1/patrol?" + q({ street: cfg.street, date: day })).then(function (body) {
+      if (day !== S.today) return;  // midnight passed while it was read
+      core.loaded("street-workers");
       body.workers.forEach(function (w) { S.figures.set(w.id, w); });
       S.grids = body.grids;
       tableDirty = true; renderKpis(); recolourGrids(body.grids);
-    }).catch(function () {});
+    }, function (err) { core.failed("street-workers", "street: patrol figures of " + day, err); });
   }
 
   function recolourGrids(grids) {
@@ -283,11 +291,20 @@ GP.define("street", ["core", "street.panels", "street.replay"], function (GP) {
   S.tableChanged = function () { tableDirty = true; };
 
   // -- wiring -----------------------------------------------------------------------------------------------------
-  function setConn(kind, why) {
-    var el = document.getElementById("street-conn");
-    if (!el) return;
-    el.className = "gp-conn gp-conn--" + (kind === "ok" ? "ok" : kind === "auth" ? "error" : "wait");
-    el.textContent = kind === "ok" ? L.live : kind === "auth" ? (L[why] || L.unauthorized) : L.reconnecting;
+  // After a reconnect: what the gap's pushes would have brought; at midnight: the new day's figures, alerts, track.
+  function refetch(why) {
+    var jobs = [loadPatrol(), P.loadAlerts(), P.loadCoverage(S.period)];
+    if (S.selected) jobs.push(loadTrack(S.selected));
+    return Promise.all(jobs);
+  }
+  function newDay(day, was) {
+    S.today = day;
+    S.figures = new Map(); S.grids = []; S.alerts = []; S.track = null;
+    tableDirty = true; markDirty();
+    var input = document.getElementById("replay-date");  // the replay's day follows unless someone picked another
+    if (input && input.value === was && window.dash_clientside && window.dash_clientside.set_props) {
+      window.dash_clientside.set_props("replay-date", { value: day });
+    }
   }
 
   var P = null; // the panels (panels.js): coverage and alerts
@@ -332,13 +349,15 @@ GP.define("street", ["core", "street.panels", "street.replay"], function (GP) {
     L = cfg.labels;
     canvas = document.getElementById("street-canvas");
     ctx2d = canvas.getContext("2d");
+    S.today = core.localDay(Date.now());
     P = GP.street.panels.create(S);
     bind();
     (function waitMap() { if (!hookMap()) { window.setTimeout(waitMap, 100); return; } markDirty(); loadPatrol(); })();
     P.loadAlerts();
     P.loadCoverage("today");
-    S.socket = core.connect(cfg, { snapshot: onSnapshot, positions: onPositions, alerts: P.onAlerts, visits: onVisits,
-                                   ack: P.onAck }, { street: cfg.street, onStatus: setConn });
+    S.link = core.live(cfg, { handlers: { snapshot: onSnapshot, positions: onPositions, alerts: P.onAlerts,
+                                          visits: onVisits, ack: P.onAck },
+                              street: cfg.street, badge: "street-conn", refetch: refetch, onDay: newDay });
     S.timer = window.setInterval(function () {
       if (R.playing) return; // leave the frames to the replay
       tableDirty = true; renderTable(); renderKpis();
@@ -349,7 +368,8 @@ GP.define("street", ["core", "street.panels", "street.replay"], function (GP) {
 
   document.addEventListener("gp:screen-leave", function (e) {
     if (e.detail !== "street") return;
-    if (S.socket) S.socket.close();
+    if (S.link) S.link.close();
+    S.link = null;
     window.clearInterval(S.timer); window.clearInterval(S.slow);
     R.stop();
   });

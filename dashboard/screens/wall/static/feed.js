@@ -1,7 +1,7 @@
 /* The wall's tickets and event feed: open tickets (the `tickets` event and the 15 s "open" store), alerts, and
  * which alerts a street screen has acknowledged.
  *
- * GP.wall.feed.create(S) → {onTickets, onOpenStore, onAlerts, onAck, opened} with S the wall's state (wall.js):
+ * GP.wall.feed.create(S) → {onTickets, onOpenStore, onAlerts, onAck, opened, refetch} with S the wall's state (wall.js):
  * S.cfg, S.L, S.els, S.tickets, S.stats, S.ask(what), S.draw.pulse(lon, lat).
  */
 GP.define("wall.feed", ["core"], function (GP) {
@@ -69,11 +69,12 @@ GP.define("wall.feed", ["core"], function (GP) {
     }
 
     function onAlerts(list) {
-      (Array.isArray(list) ? list : [list]).forEach(function (a) {
-        var who = (a.name || a.w || "") + (a.grid ? " · " + a.grid : "");
-        feed("alert", a.kind, a.ts, who, a.kind === "sos", core.alertId(a));
-      });
+      (Array.isArray(list) ? list : [list]).forEach(function (a) { onAlert(a, a.kind === "sos"); });
       countUnread();
+    }
+
+    function onAlert(a, flash) {
+      feed("alert", a.kind, a.ts, (a.name || a.w || "") + (a.grid ? " · " + a.grid : ""), flash, core.alertId(a));
     }
 
     function onAck(msg) {
@@ -98,13 +99,34 @@ GP.define("wall.feed", ["core"], function (GP) {
       core.setText(S.els.unread, String(n));
     }
 
-    // Which of the alerts the page opened with were acknowledged before it opened (the page cookie authenticates).
+    // Which alerts were acknowledged (the page cookie authenticates): those the page opened with, and after a gap.
     function loadAcks(ids) {
-      if (!ids.length || !window.fetch) return;
-      core.fetch("/api/v1/alerts/acks?ids=" + encodeURIComponent(ids.join(",")), { auth: "cookie" })
-        .then(function (r) { return r.ok ? r.json() : { acks: {} }; })
-        .then(function (body) { Object.keys(body.acks || {}).forEach(function (id) { acked.add(id); }); markAcked(); })
-        .catch(function () {});
+      if (!ids.length) return Promise.resolve();
+      return core.fetchJson("/api/v1/alerts/acks?ids=" + encodeURIComponent(ids.join(",")), { auth: "cookie" })
+        .then(function (body) {
+          Object.keys(body.acks || {}).forEach(function (id) { acked.add(id); });
+          core.loaded(S.els.feed);
+          markAcked();
+        }, function (err) { core.failed(S.els.feed, "wall: acknowledgements of " + ids.length + " alerts", err); });
+    }
+
+    /* After a reconnect: the day's alerts the gap's pushes would have brought, each in its place by time (the feed
+     * is newest first), then the acknowledgements of every alert in the feed. */
+    function refetch(day) {
+      var q = new URLSearchParams({ date: day });
+      if (S.cfg.street) q.set("street", S.cfg.street);
+      return core.fetchJson("/api/v1/alerts?" + q.toString(), { auth: "cookie" }).then(function (body) {
+        core.loaded(S.els.feed);
+        (body.alerts || []).slice().reverse().forEach(function (a) {
+          if (a.ack) acked.add(a.id);
+          if (!S.els.feed.querySelector('li[data-alert-id="' + a.id + '"]')) onAlert(a, false);
+        });
+        countUnread();
+        var ids = Array.from(S.els.feed.querySelectorAll("li[data-alert-id]")).map(function (li) {
+          return li.getAttribute("data-alert-id");
+        });
+        return loadAcks(ids);
+      }, function (err) { core.failed(S.els.feed, "wall: alerts of " + day + " after a reconnect", err); });
     }
 
     function feed(kind, what, ts, text, flash, alertKey) {
@@ -119,8 +141,13 @@ GP.define("wall.feed", ["core"], function (GP) {
         li.setAttribute("data-alert-id", alertKey);
         if (acked.has(alertKey)) li.classList.add("gp-ev--acked");
       }
+      li.setAttribute("data-ts", String(ts || 0));
       li.append(core.el("time", null, core.fmtTime(ts)), core.el("b", null, label), core.el("span", null, text));
-      ol.insertBefore(li, ol.firstChild);
+      // newest first: an item read late (after a gap) goes below the newer ones
+      var before = ol.firstChild;
+      while (before && +before.getAttribute("data-ts") > (ts || 0)) before = before.nextSibling;
+      if (!before && ol.children.length >= MAX_FEED) return;
+      ol.insertBefore(li, before);
       while (ol.children.length > MAX_FEED) ol.removeChild(ol.lastChild);
     }
 
@@ -138,7 +165,8 @@ GP.define("wall.feed", ["core"], function (GP) {
       loadAcks(ids);
     }
 
-    return { onTickets: onTickets, onOpenStore: onOpenStore, onAlerts: onAlerts, onAck: onAck, opened: opened };
+    return { onTickets: onTickets, onOpenStore: onOpenStore, onAlerts: onAlerts, onAck: onAck, opened: opened,
+             refetch: refetch };
   }
 
   return { create: create };

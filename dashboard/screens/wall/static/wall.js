@@ -8,7 +8,7 @@
  * The parts, each its own file: workers.js (typed arrays, counters), draw.js (canvases), feed.js (tickets, alerts,
  * acks), hover.js, overlay.js and heat.js. They share the state S below. GP.wall = {stats, onStore, toggleHeat, debug}.
  */
-GP.define("wall", ["core", "wall.workers", "wall.draw", "wall.feed", "wall.hover", "wall.overlay"], function (GP) {
+GP.define("wall", ["core", "core.live", "wall.workers", "wall.draw", "wall.feed", "wall.hover", "wall.overlay"], function (GP) {
   "use strict";
   var SCREEN = "wall";
   var core = GP.core, WK = GP.wall.workers;
@@ -22,7 +22,7 @@ GP.define("wall", ["core", "wall.workers", "wall.draw", "wall.feed", "wall.hover
     acked: new Set(),         // alert ids acknowledged on a street screen (contract's alert_id)
     ask: ask, draw: null
   };
-  var feed = null, socket = null, started = false, pending = {};
+  var feed = null, link = null, started = false, pending = {};
   var dirty = { dots: false, heat: false }, frame = 0, heatTimer = 0;
   var api = { stats: stats };
 
@@ -93,13 +93,20 @@ GP.define("wall", ["core", "wall.workers", "wall.draw", "wall.feed", "wall.hover
     S.ov.map.jumpTo(core.fitView([sw[0], sw[1], ne[0], ne[1]], w, h));
   }
 
-  function status(kind) {
+  // The socket's state (GP.core.live writes the badge): milestones for the bench, the page's look without a token.
+  function status(kind, st) {
     if (kind === "ok" && !stats.at.connect) stats.at.connect = performance.now();
-    var el = S.els.conn;
-    if (!el) return;
-    el.textContent = S.L.conn[kind] || kind;
-    el.className = "gp-conn gp-conn--" + (kind === "auth" ? "error" : kind);
+    stats.connects = st.connects;
     if (kind === "auth") document.body.classList.add("gp-unauthorized");
+  }
+
+  // After a reconnect (or at local midnight): the alerts and acknowledgements the gap's pushes would have brought,
+  // and the ticket and coverage panels at once (the server reads its own today).
+  function refetch(why, day) {
+    if (window.dash_clientside && window.dash_clientside.set_props) {
+      window.dash_clientside.set_props("wall-kick", { data: { why: why, day: day, at: Date.now() } });
+    }
+    return feed.refetch(day);
   }
 
   function byId(id) { return document.getElementById(id); }
@@ -142,10 +149,9 @@ GP.define("wall", ["core", "wall.workers", "wall.draw", "wall.feed", "wall.hover
     pending = {};
     Object.keys(stores).forEach(function (k) { api.onStore(k, stores[k]); });
     feed.opened(cfg.feed || []);
-    socket = core.connect(cfg, { snapshot: onSnapshot, positions: onPositions, alerts: feed.onAlerts,
-                                 tickets: feed.onTickets, ack: feed.onAck,
-                                 error: function () { status("wait"); } },
-                          { street: cfg.street, onStatus: status });
+    link = core.live(cfg, { handlers: { snapshot: onSnapshot, positions: onPositions, alerts: feed.onAlerts,
+                                        tickets: feed.onTickets, ack: feed.onAck },
+                            street: cfg.street, badge: els.conn, onStatus: status, refetch: refetch });
     core.tickClocks();
     startMap();
   }
@@ -188,8 +194,8 @@ GP.define("wall", ["core", "wall.workers", "wall.draw", "wall.feed", "wall.hover
 
   document.addEventListener("gp:screen-leave", function (e) {
     if (e.detail !== SCREEN) return;
-    if (socket) socket.close();
-    socket = null;
+    if (link) link.close();
+    link = null;
   });
 
   // Read-only views for tests and benches.
@@ -198,7 +204,9 @@ GP.define("wall", ["core", "wall.workers", "wall.draw", "wall.feed", "wall.hover
     if (W) for (var i = 0; i < W.n; i++) {
       if (W.flags[i] & WK.F.POS) dots[W.ids[i]] = [W.lon[i], W.lat[i], WK.ST_NAME[W.status[i]], !!(W.flags[i] & WK.F.SOS)];
     }
+    var socket = link && link.socket();
     return { workers: W ? W.n : 0, dots: dots, tickets: Array.from(S.tickets.values()), socket: !!(socket && socket.connected),
+             link: link ? link.state() : null,
              unread: els.unread ? +els.unread.textContent : null, acked: Array.from(S.acked),
              feed: Array.from(els.feed ? els.feed.children : []).map(function (li) { return li.textContent; }) };
   };
