@@ -135,7 +135,8 @@ def create_app(
     registry, gauge = _metrics(metrics_registry, redis_client, settings)
     namespace = LiveNamespace(tokens=tokens, reader=reader, connected_gauge=gauge)
     queue = {} if not message_queue else {"client_manager": PromptRedisManager(
-        message_queue, channel=f"{settings.key_prefix}:socketio", on_resubscribe=namespace.resend_snapshots)}
+        message_queue, channel=f"{settings.key_prefix}:socketio", on_resubscribe=namespace.resend_snapshots,
+        retry_cap_s=settings.redis_retry_cap_s, connect_timeout_s=settings.redis_timeout_s)}
     socketio = SocketIO(server, async_mode=async_mode, logger=False, engineio_logger=False, **queue)
     socketio.on_namespace(namespace)
     dash_app = _make_dash(server, district)

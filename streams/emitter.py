@@ -13,6 +13,8 @@ import logging
 import math
 
 import orjson
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from streams.contract import (
     DISTRICT_ROOM,
@@ -58,15 +60,24 @@ class MemoryEmitter:
 
 
 class SocketIOEmitter:
-    """A write-only python-socketio ``RedisManager``: any process can emit, no server of its own."""
+    """A write-only python-socketio ``RedisManager``: any process can emit, no server of its own.
+
+    It connects lazily and, when a publish fails, connects again once and then drops the message (python-socketio's
+    ``_publish``); its client has the package's timeouts and no redis-py retry backoff of its own (redis-py's default
+    would retry ten times, up to a second apart), so a publish while Redis is away costs the processor's loop a
+    refused connection, not seconds.  What is dropped reaches the screens all the same: the web process lost Redis
+    too, and resends each room's snapshot once it listens again (``dashboard/push/queue.py``).
+    """
 
     def __init__(self, settings, url: str | None = None):
         try:
             import socketio
         except ImportError as e:  # pragma: no cover - a dependency of the project
             raise ImportError("SocketIOEmitter needs python-socketio: pip install python-socketio") from e
+        options = {"socket_connect_timeout": settings.redis_timeout_s, "socket_timeout": settings.redis_timeout_s,
+                   "retry": Retry(NoBackoff(), 0)}
         self.manager = socketio.RedisManager(
-            url or settings.redis_url, channel=settings.key("socketio"), write_only=True
+            url or settings.redis_url, channel=settings.key("socketio"), write_only=True, redis_options=options
         )
 
     def emit(self, event: str, data, room: str) -> None:

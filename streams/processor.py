@@ -8,7 +8,8 @@ patrol, alerts), the dead letters, the counters and the XACK — so a batch is e
 acknowledged or not at all (and then read again).  Between batches: the status sweep and the coalesced push.
 
 Run several processors under different names; they share the work through the consumer group and the live
-state in Redis.  ``run`` survives Redis going away: it backs off and resumes where it stopped.
+state in Redis.  ``run`` survives Redis going away: it tries again every ≤ ``redis_retry_cap_s`` and resumes where it
+stopped (its client, :func:`streams.pingstream.make_redis`, retries once after 50 ms and fails fast otherwise).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from streams.sweep import Sweeper
 
 log = logging.getLogger(__name__)
 UNAVAILABLE = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
+FIRST_RETRY_S = 0.05  # the first wait after Redis went away; doubled up to settings.redis_retry_cap_s
 
 
 def _id_key(entry) -> tuple[int, int]:
@@ -135,8 +137,8 @@ class Processor:
         self.coalescer.flush()
 
     def run(self, stop_event: threading.Event | None = None) -> None:
-        """Process until ``stop_event`` is set; Redis outages are waited out with a short backoff (0.1 s doubling
-        up to 0.5 s, so that positions flow again within a second of Redis coming back)."""
+        """Process until ``stop_event`` is set; Redis outages are waited out with a short backoff (``FIRST_RETRY_S``
+        doubling up to ``settings.redis_retry_cap_s``, so that pings are read again within that of Redis coming back)."""
         stop = stop_event or threading.Event()
         beating = threading.Event()
         if self.settings.heartbeat_ttl_s:
@@ -158,18 +160,22 @@ class Processor:
             done.wait(period)
 
     def _run(self, stop: threading.Event) -> None:
-        backoff = 0.1
+        cap = self.settings.redis_retry_cap_s
+        backoff, lost = FIRST_RETRY_S, False
         while not stop.is_set():
             try:
                 self.process_once()
-                backoff = 0.1
+                if lost:
+                    log.warning("processor %s: Redis back, reading again", self.name)
+                backoff, lost = FIRST_RETRY_S, False
             except UNAVAILABLE as e:
-                if backoff == 0.1:  # once per outage, not every half second
-                    log.warning("processor %s: Redis unavailable (%s); retrying every ≤ 0.5 s", self.name, e)
+                if not lost:  # once per outage, not at every try
+                    log.warning("processor %s: Redis unavailable (%s); retrying every ≤ %.2f s", self.name, e, cap)
+                lost = True
                 self.source.reread_pending()  # what we were given but did not ack is ours to redo
                 self._ready = False
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 0.5)
+                stop.wait(min(backoff, cap))
+                backoff = min(backoff * 2, cap)
             except Exception:  # noqa: BLE001 - a processor keeps going; the batch stays pending and is re-read
                 log.exception("processor %s: batch failed", self.name)
                 self.source.reread_pending()

@@ -29,6 +29,10 @@ class StreamSettings:
     ingest_key: str = ""  # bearer key of POST /api/v1/pings; empty: the batch API answers 401 to everyone
     redis_timeout_s: float = 2.0  # socket connect/read timeout of the clients this package makes
     retry_after_s: int = 5  # Retry-After sent with a 503 when Redis cannot be reached
+    # Redis gone: the processor's loop and the web process's Socket.IO queue listener try again after 0.05 s,
+    # doubling up to this (one refused connection each time, no redis-py backoff behind it), so both are back on
+    # Redis within this long of it accepting again
+    redis_retry_cap_s: float = 0.25
     # Stream
     stream_maxlen: int = 0  # approximate MAXLEN ~ of the ping stream; 0 = no length cap
     # The stream is only the buffer between ingest and processors (tracks and live state live elsewhere):
@@ -113,7 +117,7 @@ class StreamSettings:
         if not self.key_prefix or any(c in self.key_prefix for c in " {}"):
             raise invalid("key_prefix", self.key_prefix, "non-empty, without spaces or braces")
         for name in ("read_count", "batch_max_pings", "batch_max_bytes", "push_window_s", "push_max_per_s",
-                     "sweep_interval_s"):
+                     "sweep_interval_s", "redis_retry_cap_s"):
             if not getattr(self, name):
                 raise invalid(name, 0, "> 0")
         floor_s = self.heartbeat_ttl_s or self.claim_min_idle_ms / 1000

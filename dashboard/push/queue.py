@@ -2,9 +2,10 @@
 
 python-socketio's ``RedisManager`` waits 1, 2, 4, 8 … s between attempts to listen again after Redis went away, so
 positions reached the screens 9–10 s after a 20 s outage. :class:`PromptRedisManager` tries again after 50 ms,
-doubling up to ``retry_cap_s`` (0.5 s: one refused connection per half second costs nothing), and once subscribed
-again calls ``on_resubscribe``: the web process then sends every room a fresh ``snapshot``, so a dot that moved while
-nobody was listening (a processor publishes to nobody in that gap) is right on the screens all the same.
+doubling up to ``retry_cap_s`` (``GRIDPULSE_REDIS_RETRY_CAP_S``, 0.25 s: one refused connection each time costs
+nothing), and once subscribed again calls ``on_resubscribe``: the web process then sends every room a fresh
+``snapshot``, read after the subscription, so a dot that moved while nobody was listening (a processor that is back
+first publishes to nobody in that gap) is right on the screens all the same.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ class PromptRedisManager(socketio.RedisManager):
     """A ``RedisManager`` (pass it to Flask-SocketIO as ``client_manager``) with a short, capped listen backoff."""
 
     def __init__(self, url: str, channel: str, *, on_resubscribe: Callable[[], None] | None = None,
-                 retry_cap_s: float = 0.5, **kwargs):
+                 retry_cap_s: float = 0.25, connect_timeout_s: float = 2.0, **kwargs):
         # redis-py's own retries (with a backoff of seconds in redis-py 6) would hide behind ours: none here
-        options = {"retry": Retry(NoBackoff(), 0), "socket_connect_timeout": 2.0, **kwargs.pop("redis_options", {})}
+        options = {"retry": Retry(NoBackoff(), 0), "socket_connect_timeout": connect_timeout_s,
+                   **kwargs.pop("redis_options", {})}
         super().__init__(url, channel=channel, redis_options=options, **kwargs)
         self.on_resubscribe, self.retry_cap_s = on_resubscribe, retry_cap_s
 
