@@ -101,7 +101,7 @@ class _Ingest:
         if (failed := self._write(pings)) is not None:
             return failed
         self._accepted_osmand.inc(len(pings))
-        return Response(status=200)
+        return Response(status=200, mimetype="text/plain")  # an empty 200, as Traccar answers
 
     def batch(self) -> Response:
         key = self.settings.ingest_key

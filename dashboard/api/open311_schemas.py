@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dashboard.api.schemas import W3C
+
 MAX_PAGE_SIZE = 1000  # the spec's default list size is also the largest page
 
 
@@ -22,7 +24,11 @@ class _In(BaseModel):
 
 
 class ServiceRequestIn(_In):
-    """``POST requests``: a form (``application/x-www-form-urlencoded`` or multipart with ``media``)."""
+    """``POST requests``: a form (``application/x-www-form-urlencoded`` or multipart with ``media``). Other fields
+    (``attribute[code]``, a client's own) are read as single strings; a field sent twice with different values is
+    refused."""
+
+    model_config = ConfigDict(json_schema_extra={"additionalProperties": {"type": "string"}})
 
     api_key: str | None = Field(None, description="also accepted in the query string")
     service_code: str = Field(min_length=1, max_length=32)
@@ -46,8 +52,9 @@ class RequestsQuery(_In):
     service_request_id: str | None = Field(None, description="comma-separated or repeated; other filters ignored")
     service_code: str | None = Field(None, description="comma-separated or repeated: any of them")
     status: str | None = Field(None, description="open, closed, or both (comma-separated or repeated)")
-    start_date: str | None = Field(None, max_length=40, description="W3C datetime; default end_date − 90 days")
-    end_date: str | None = Field(None, max_length=40, description="W3C datetime; default now")
+    start_date: str | None = Field(None, max_length=40, description="W3C datetime; default end_date − 90 days",
+                                   json_schema_extra=W3C)
+    end_date: str | None = Field(None, max_length=40, description="W3C datetime; default now", json_schema_extra=W3C)
     page: int = Field(1, ge=1, le=1_000_000, description="paging extension")
     page_size: int = Field(MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="paging extension")
 

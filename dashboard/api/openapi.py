@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import flask
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
-from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
+from werkzeug.exceptions import HTTPException, InternalServerError, NotFound, RequestURITooLarge
 
 from dashboard.api import open311
 from dashboard.api import open311_schemas as o311
@@ -28,7 +28,17 @@ log = logging.getLogger(__name__)
 REF = "#/components/schemas/{model}"
 JSON = "application/json"
 ERRORS = {400: "bad input", 401: "no or unknown token", 403: "outside the caller's scope", 404: "not found",
-          409: "not allowed now (the sentence says why)", 413: "too large", 415: "not a supported image"}
+          405: "method not allowed (Allow names the allowed ones)", 409: "not allowed now (the sentence says why)",
+          413: "body too large", 414: "query string longer than MAX_QUERY_BYTES",
+          415: "unsupported media type (or not a supported image)",
+          503: "Redis or the ticket store unreachable now; retry after Retry-After seconds"}
+# The longest query string answered (bytes, as sent, percent-encoded): below the request-line limits of the servers
+# in front (gevent's pywsgi 8,192, werkzeug's 65,536), so an over-long one is refused in the JSON error shape here
+# rather than by the server with an empty body.
+MAX_QUERY_BYTES = 4096
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "required": True,
+                               "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
 
 
 @dataclass(frozen=True)
@@ -46,8 +56,15 @@ class Op:
     security: str | None = "bearer"
     errors: tuple[int, ...] = (400, 401)
     params: dict[str, dict] = field(default_factory=dict)  # path parameters: name -> JSON Schema
-    content: str = JSON  # media type of the success answers
+    content: tuple[str, ...] = (JSON,)  # media types of the success answers
     photos: bool = False  # multipart may carry photos
+    stores: bool = True  # reads Redis or the ticket store: 503 + Retry-After while it is unreachable
+
+    def statuses(self) -> tuple[int, ...]:
+        """Every error status the operation can answer: its own, and those of any route (405, 414, 503), a path
+        the router cannot match (404), a body (413, 415)."""
+        extra = {405, 414} | ({404} if self.params else set()) | ({413, 415} if self.body else set())
+        return tuple(sorted(set(self.errors) | extra | ({503} if self.stores else set())))
 
 
 REF_PARAM = {"ref": {"type": "string", "description": "ticket id or 21-digit number"}}
@@ -64,7 +81,7 @@ OPS = (
     Op("post", "/api/v1/tickets/{ref}/actions", "Take an action on a ticket", "tickets", {200: t.TicketOut},
        body=t.ActionIn, forms=FORM, photos=True, errors=(400, 401, 404, 409, 413, 415), params=REF_PARAM),
     Op("get", "/api/v1/photos/{photo_id}", "A photo of a ticket the caller sees", "tickets", {200: None},
-       errors=(401, 404), params={"photo_id": {"type": "integer", "minimum": 0}}, content="image/*"),
+       errors=(401, 404), params={"photo_id": {"type": "integer", "minimum": 0}}, content=("image/*",)),
     Op("get", "/api/v1/departments", "Departments a ticket can be dispatched to", "tickets", {200: t.Departments},
        query=t.DepartmentsQuery, errors=(400, 401, 404)),
     Op("get", "/api/v1/metrics", "Closure-loop figures by level", "metrics", {200: t.MetricsOut},
@@ -80,10 +97,10 @@ OPS = (
     Op("post", "/api/v1/pings", "Batch ingest of pings", "live", {202: BatchResult}, body=live.PingBatch,
        security="ingest", errors=(400, 401, 413)),
     Op("get", "/ingest/osmand", "OsmAnd / Traccar Client ping (query string)", "live", {200: None},
-       query=live.OsmAndQuery, security=None, errors=(400,), content="text/plain"),
+       query=live.OsmAndQuery, security=None, errors=(400,), content=("text/plain",)),
     Op("post", "/ingest/osmand", "OsmAnd / Traccar Client ping (form)", "live", {200: None},
        body=live.OsmAndQuery, forms=("application/x-www-form-urlencoded",), security=None, errors=(400, 404),
-       content="text/plain"),
+       content=("text/plain",)),
     Op("get", "/api/v1/live", "The live snapshot, scoped by token", "live", {200: live.LiveSnapshot},
        query=live.LiveQuery, errors=(401, 403)),
     Op("get", "/api/v1/workers", "The roster (admin)", "live", {200: live.Roster}, errors=(401, 403)),
@@ -93,21 +110,22 @@ OPS = (
     Op("get", "/api/v1/patrol", "Patrol minutes per grid and worker", "live", {200: live.Patrol},
        query=live.PatrolQuery, errors=(400, 401, 403)),
     Op("get", "/api/v1/tracks", "Every worker's fixes of a street in a time window, delta-encoded", "street",
-       {200: live.Tracks}, query=live.TracksQuery, errors=(400, 401, 403)),
+       {200: live.Tracks}, query=live.TracksQuery, errors=(400, 401, 403, 404),
+       content=(JSON, "application/octet-stream")),
     Op("get", "/api/v1/coverage", "Days visited per grid, grids not visited, workers below target", "street",
-       {200: live.Coverage}, query=live.PeriodQuery, errors=(400, 401, 403)),
+       {200: live.Coverage}, query=live.PeriodQuery, errors=(400, 401, 403, 404)),
     Op("get", "/api/v1/export/{table}.{fmt}", "The worker or coverage table as CSV or XLSX", "street", {200: None},
-       query=live.PeriodQuery, errors=(400, 401, 403, 404), content="text/csv",
+       query=live.PeriodQuery, errors=(400, 401, 403, 404), content=("text/csv", XLSX),
        params={"table": {"type": "string", "enum": ["workers", "coverage"]},
                "fmt": {"type": "string", "enum": ["csv", "xlsx"]}}),
     Op("get", "/api/v1/alerts", "A day's alerts with their acknowledgement", "street", {200: live.Alerts},
-       query=live.AlertsQuery, errors=(400, 401, 403)),
+       query=live.AlertsQuery, errors=(400, 401, 403, 404)),
     Op("post", "/api/v1/alerts/ack", "Acknowledge alerts (pushes ack to the rooms)", "street", {200: live.AckOut},
        body=live.AckIn, errors=(400, 401, 403, 413)),
     Op("get", "/api/v1/alerts/acks", "Acknowledgements of given alert ids", "street", {200: live.Acks},
        query=live.AcksQuery, errors=(401, 403, 404)),
-    Op("get", "/healthz", "Redis reachable", "operations", {200: live.Health, 503: live.Health}, security=None,
-       errors=()),
+    Op("get", "/healthz", "Redis and the ticket store reachable", "operations", {200: live.Health, 503: live.Health},
+       security=None, errors=()),
     Op("get", "/open311/v2/discovery.{format}", "GeoReport v2 discovery", "open311", {200: o311.Discovery},
        security=None, errors=(404,), params=FMT),
     Op("get", "/open311/v2/services.{format}", "Service list (categories)", "open311", {200: o311.Service},
@@ -137,7 +155,7 @@ def build_document(ops=OPS, *, title: str = "GridPulse API", version: str = "1")
     refs, defs = models_json_schema(keyed, ref_template=REF, by_alias=True)
     schemas = dict(defs.get("$defs", {}))
     schemas["Open311Errors"] = {"type": "array", "items": {"$ref": REF.format(model="Open311ErrorItem")},
-                                "description": "GeoReport v2 errors (400, 403, 404): a list of {code, description}"}
+                                "description": "GeoReport v2 errors: a list of {code, description}"}
     paths: dict[str, dict] = {}
     for op in ops:
         paths.setdefault(op.path, {})[op.method] = _operation(op, refs, schemas)
@@ -145,7 +163,9 @@ def build_document(ops=OPS, *, title: str = "GridPulse API", version: str = "1")
         "openapi": "3.1.0",
         "info": {"title": title, "version": version,
                  "description": "Every JSON API answers a refusal as {\"error\": code, \"message\": sentence} "
-                                "(component Error); Open311 answers its own list of {code, description}."},
+                                "(component Error); Open311 answers its own list of {code, description}. "
+                                f"A query string over {MAX_QUERY_BYTES} bytes is a 414, a body over its cap a 413, "
+                                "an unreachable Redis or ticket store a 503 with Retry-After."},
         "paths": paths,
         "components": {
             "schemas": schemas,
@@ -170,7 +190,7 @@ def _operation(op: Op, refs: dict, schemas: dict) -> dict:
         required = set(schema.get("required", ()))
         for name, prop in schema.get("properties", {}).items():
             out["parameters"].append({"name": name, "in": "query", "required": name in required,
-                                      "schema": _plain(prop), "description": prop.get("description", "")})
+                                      "schema": _plain(prop, name not in required), "description": prop.get("description", "")})
     if op.body is not None:
         ref = {"$ref": REF.format(model=op.body.__name__)}
         content = {} if open311 else {JSON: {"schema": ref}}
@@ -183,29 +203,40 @@ def _operation(op: Op, refs: dict, schemas: dict) -> dict:
         out["requestBody"] = {"required": True, "content": content}
     for status, model in op.answers.items():
         out["responses"][str(status)] = _answer(op, status, model, open311)
-    for status in op.errors:
-        if open311:
-            out["responses"][str(status)] = {"description": ERRORS[status], "content": {
-                JSON: {"schema": {"$ref": REF.format(model="Open311Errors")}}, "text/xml": {"schema": {}}}}
-        else:
-            out["responses"][str(status)] = {"description": ERRORS[status], "content": {
-                JSON: {"schema": {"$ref": REF.format(model="Error")}}}}
+    for status in op.statuses():
+        out["responses"].setdefault(str(status), _refusal(status, open311))
     return out
+
+
+def _refusal(status: int, open311: bool) -> dict:
+    """An error answer: the JSON error shape, or GeoReport's list (JSON or XML); 503 carries ``Retry-After``."""
+    if open311:
+        content = {JSON: {"schema": {"$ref": REF.format(model="Open311Errors")}}, "text/xml": {"schema": {}}}
+    else:
+        content = {JSON: {"schema": {"$ref": REF.format(model="Error")}}}
+    answer = {"description": ERRORS[status], "content": content}
+    if status == 503:
+        answer["headers"] = RETRY_AFTER
+    return answer
 
 
 def _answer(op: Op, status: int, model, open311: bool) -> dict:
     if model is None:
-        return {"description": "OK", "content": {op.content: {"schema": {}}}}
+        return {"description": "OK", "content": {media: {"schema": {}} for media in op.content}}
     schema = {"$ref": REF.format(model=model.__name__)}
     if (op.path, status) in LISTS:
         schema = {"type": "array", "items": schema}
     content = {JSON: {"schema": schema}}
+    content.update({media: {"schema": {}} for media in op.content if media != JSON})
     if open311:
         content["text/xml"] = {"schema": {}}
-    return {"description": "OK", "content": content}
+    answer = {"description": "OK", "content": content}
+    if status == 503:
+        answer["headers"] = RETRY_AFTER
+    return answer
 
 
-def _plain(prop: dict) -> dict:
+def _plain(prop: dict, optional: bool) -> dict:
     """A query parameter's schema: optional is "not required" (a query has no null), documentation kept beside it."""
     prop = {k: v for k, v in prop.items() if k not in ("description", "title", "default")}
     branches = [b for b in prop.pop("anyOf", ()) if b.get("type") != "null"]
@@ -213,6 +244,8 @@ def _plain(prop: dict) -> dict:
         prop.update(branches[0])
     elif branches:
         prop["anyOf"] = branches
+    if "enum" in prop and optional:
+        prop["enum"] = [*prop["enum"], ""]  # an empty value is no value: the default (dashboard.api.params.query)
     return prop
 
 
@@ -221,8 +254,9 @@ def _slug(path: str) -> str:
 
 
 def register(server: flask.Flask, retry_after_s: int = 5) -> None:
-    """Serve ``/api/v1/openapi.json`` and answer every error under ``/api/`` in the JSON error shape (under
-    ``/open311/`` in GeoReport's), and an unreachable Redis or SQL store anywhere as 503 + ``Retry-After``."""
+    """Serve ``/api/v1/openapi.json``, refuse a query string over :data:`MAX_QUERY_BYTES` (414), answer every error
+    under ``/api/`` and ``/ingest/`` in the JSON error shape (under ``/open311/`` in GeoReport's), and an unreachable
+    Redis or SQL store anywhere as 503 + ``Retry-After``."""
     document = build_document()
 
     @server.get("/api/v1/openapi.json")
@@ -235,11 +269,18 @@ def register(server: flask.Flask, retry_after_s: int = 5) -> None:
     def unknown_api_path(rest):
         raise NotFound(f"no API endpoint /api/{rest}; see /api/v1/openapi.json")
 
+    @server.before_request
+    def refuse_long_query():
+        if len(flask.request.query_string) > MAX_QUERY_BYTES:
+            raise RequestURITooLarge(f"the query string is {len(flask.request.query_string)} bytes; "
+                                     f"at most {MAX_QUERY_BYTES}.")
+
     server.register_error_handler(Exception, lambda exc: _error_answer(exc, retry_after_s))
 
 
 def _error_answer(exc: Exception, retry_after_s: int):
-    """What no blueprint answered (a path the router cannot match, Dash's routes): JSON under ``/api/``, GeoReport's
+    """What no blueprint answered (a path the router cannot match, Dash's routes): JSON under ``/api/`` and
+    ``/ingest/``, GeoReport's
     list under ``/open311/``, a store outage anywhere 503 + ``Retry-After`` (a Dash callback or page load too);
     elsewhere Flask's own pages, and a bad Dash asset path is a 404, not a 500."""
     from dash.exceptions import DependencyException
@@ -248,7 +289,7 @@ def _error_answer(exc: Exception, retry_after_s: int):
         exc = NotFound("no such asset")
     if flask.request.path.startswith(open311.PREFIX + "/"):
         return open311.fault(exc, retry_after_s)
-    if flask.request.path.startswith("/api/") or isinstance(exc, ApiError) or unavailable(exc):
+    if flask.request.path.startswith(("/api/", "/ingest/")) or isinstance(exc, ApiError) or unavailable(exc):
         return error_response(exc, retry_after_s=retry_after_s)  # a refused body anywhere (Dash's too), or an outage
     if isinstance(exc, HTTPException):
         return exc

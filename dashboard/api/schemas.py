@@ -7,11 +7,16 @@ more fields than they list, so a field added on the live path does not break the
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from streams.schema import PingIn
+
+# A local day as the APIs read it: YYYY-MM-DD between 1970 and 2999 (dashboard.api.params.MIN_DAY, MAX_DAY).
+DAY = {"format": "date", "pattern": "^(19[7-9][0-9]|2[0-9]{3})-"}
+CLOCK = {"pattern": "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"}  # HH:MM or HH:MM:SS
+W3C = {"format": "date-time", "pattern": "^(19[7-9][0-9]|2[0-9]{3})-"}  # an Open311 datetime, 1970 to 2999
 
 
 class _Open(BaseModel):
@@ -21,7 +26,8 @@ class _Open(BaseModel):
 class PingBatch(BaseModel):
     """``POST /api/v1/pings``: up to ``batch_max_pings`` pings; each is validated on its own."""
 
-    pings: list[PingIn]
+    pings: list[PingIn | Any] = Field(description="each item is read on its own as a PingIn: one that is not is "
+                                                  "listed under rejected, beside the accepted ones")
 
 
 class OsmAndQuery(BaseModel):
@@ -49,7 +55,8 @@ class LiveQuery(BaseModel):
 
 
 class DayQuery(BaseModel):
-    date: str | None = Field(None, description="local day YYYY-MM-DD; default today (Asia/Shanghai)")
+    date: str | None = Field(None, description="local day YYYY-MM-DD; default today (Asia/Shanghai)",
+                             json_schema_extra=DAY)
 
 
 class PatrolQuery(DayQuery):
@@ -111,9 +118,9 @@ class Health(_Open):
 # -- the street supervisor's APIs (dashboard/api/tracks.py, coverage.py, alerts.py) ------------------------------
 class TracksQuery(BaseModel):
     street: str | None = Field(None, description="admin: required; a street token: its own street")
-    date: str | None = Field(None, description="local day YYYY-MM-DD; default today")
-    from_: str | None = Field(None, alias="from", description="HH:MM, default 00:00")
-    to: str | None = Field(None, description="HH:MM, default 23:59:59")
+    date: str | None = Field(None, description="local day YYYY-MM-DD; default today", json_schema_extra=DAY)
+    from_: str | None = Field(None, alias="from", description="HH:MM, default 00:00", json_schema_extra=CLOCK)
+    to: str | None = Field(None, description="HH:MM, default 23:59:59", json_schema_extra=CLOCK)
     worker: str | None = Field(None, description="comma-separated worker ids (default: every worker of the street)")
     format: Literal["json", "bin"] | None = Field(None, description="bin: a JSON header and int32 arrays")
 
@@ -127,8 +134,9 @@ class Tracks(_Open):
 class PeriodQuery(BaseModel):
     street: str | None = Field(None, description="admin: required; a street token: its own street")
     period: Literal["today", "7d", "month"] | None = None
-    from_: str | None = Field(None, alias="from", description="first day YYYY-MM-DD (instead of period)")
-    to: str | None = Field(None, description="last day YYYY-MM-DD")
+    from_: str | None = Field(None, alias="from", description="first day YYYY-MM-DD (instead of period)",
+                              json_schema_extra=DAY)
+    to: str | None = Field(None, description="last day YYYY-MM-DD", json_schema_extra=DAY)
     lang: str | None = Field(None, description="exports: en for English headers")
 
 

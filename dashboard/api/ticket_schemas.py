@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dashboard.api.schemas import DAY
 from tickets.domain.states import ACTIONS, Source, State, Tier
 
 LONG_TEXT = 20_000  # above any sensible max_description_chars; the service applies the configured limit
@@ -58,8 +59,8 @@ class TicketQuery(_In):
     state: str | None = Field(None, description=f"any of {', '.join(State)}")
     tier: Tier | None = None
     light: Literal["green", "yellow", "red"] | None = None
-    from_: str | None = Field(None, alias="from", description="first day YYYY-MM-DD (local)")
-    to: str | None = Field(None, description="last day YYYY-MM-DD (local), inclusive")
+    from_: str | None = Field(None, alias="from", description="first day YYYY-MM-DD (local)", json_schema_extra=DAY)
+    to: str | None = Field(None, description="last day YYYY-MM-DD (local), inclusive", json_schema_extra=DAY)
     page: int = Field(1, ge=1, le=1_000_000)
     page_size: int = Field(50, ge=1, le=10_000, description="at most max_page_size (500)")
 
@@ -173,8 +174,10 @@ class MetricsQuery(_In):
     """``GET /api/v1/metrics`` and ``/series``, ``/rankings``, ``/funnel``, ``/departments``: the period and the
     filters (a street, department or worker token is held to its own scope: 403 beyond it)."""
 
-    from_: str | None = Field(None, alias="from", description="first local day YYYY-MM-DD; default to − 29 days")
-    to: str | None = Field(None, description="last local day YYYY-MM-DD, inclusive; default today")
+    from_: str | None = Field(None, alias="from", description="first local day YYYY-MM-DD; default to − 29 days",
+                              json_schema_extra=DAY)
+    to: str | None = Field(None, description="last local day YYYY-MM-DD, inclusive; default today",
+                           json_schema_extra=DAY)
     level: Literal["district", "street", "community", "grid", "category", "major", "department", "source",
                    "tier", "worker"] | None = Field(None, description="summary only; default district")
     by: Literal["day", "hour"] | None = Field(None, description="series only; default day")
