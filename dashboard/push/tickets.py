@@ -47,6 +47,33 @@ def ticket_rows(events: list[dict], points: dict[int, dict]) -> list[list]:
     return rows
 
 
+def rows_now(engine, events: list[dict], now: datetime) -> list[list]:
+    """Outbox events → rows, each with its ticket as it is ``now`` (one query for the batch). What the push sends
+    and what ``GET /api/v1/tickets/events`` answers, built alike."""
+    return ticket_rows(events, ticket_points(engine, [e["ticket_id"] for e in events], now))
+
+
+def decode(entries, seen: OrderedDict | None = None) -> list[dict]:
+    """Entries of the ticket-event stream → events, in their order. A repeat of an ``event_id`` in ``seen`` (the
+    outbox delivers at least once) is dropped and every new id remembered there (at most :data:`SEEN_MAX`); an
+    unreadable entry is logged and skipped."""
+    seen = OrderedDict() if seen is None else seen
+    events = []
+    for _id, fields in entries:
+        eid = (fields.get(b"event_id") or b"").decode()
+        if eid and eid in seen:
+            continue
+        if eid:
+            seen[eid] = None
+            while len(seen) > SEEN_MAX:
+                seen.popitem(last=False)
+        try:
+            events.append(orjson.loads(fields[b"event"]))
+        except (KeyError, orjson.JSONDecodeError):
+            log.warning("ticket event %s is unreadable; skipped", _id)
+    return events
+
+
 def messages_by_room(rows: list[list], now_ms: int) -> dict[str, dict]:
     """One ``tickets`` message for the district room and one per street room that has rows (pure)."""
     street_at = TICKET_FIELDS.index("street")
@@ -102,23 +129,11 @@ class TicketPush:
         if not got:
             return 0
         entries = got[0][1]
-        events = []
-        for _id, fields in entries:
-            eid = (fields.get(b"event_id") or b"").decode()
-            if eid and eid in self._seen:
-                continue
-            if eid:
-                self._seen[eid] = None
-                while len(self._seen) > SEEN_MAX:
-                    self._seen.popitem(last=False)
-            try:
-                events.append(orjson.loads(fields[b"event"]))
-            except (KeyError, orjson.JSONDecodeError):
-                log.warning("ticket event %s is unreadable; skipped", _id)
+        events = decode(entries, self._seen)
         if events:
             now = datetime.now(UTC)
-            points = ticket_points(self.service.store.engine, [e["ticket_id"] for e in events], now)
-            for room, msg in messages_by_room(ticket_rows(events, points), int(now.timestamp() * 1000)).items():
+            rows = rows_now(self.service.store.engine, events, now)
+            for room, msg in messages_by_room(rows, int(now.timestamp() * 1000)).items():
                 self.emit(EV_TICKETS, msg, room)
             self.pushed += len(events)
         self.client.xack(self.stream, GROUP, *[i for i, _ in entries])
