@@ -13,6 +13,7 @@ each street room its own.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -30,7 +31,7 @@ from tickets.metrics.board import ticket_points
 
 log = logging.getLogger(__name__)
 GROUP = "ticket-push"
-SEEN_MAX = 5000  # event ids remembered to drop the outbox's rare repeats (at-least-once delivery)
+SEEN_MAX = 5000  # events remembered to drop the outbox's rare repeats (at-least-once delivery)
 
 
 def ticket_rows(events: list[dict], points: dict[int, dict]) -> list[list]:
@@ -54,19 +55,22 @@ def rows_now(engine, events: list[dict], now: datetime) -> list[list]:
 
 
 def decode(entries, seen: OrderedDict | None = None) -> list[dict]:
-    """Entries of the ticket-event stream → events, in their order. A repeat of an ``event_id`` in ``seen`` (the
-    outbox delivers at least once) is dropped and every new id remembered there (at most :data:`SEEN_MAX`); an
-    unreadable entry is logged and skipped."""
+    """Entries of the ticket-event stream → events, in their order. A repeat (the outbox delivers at least once)
+    already in ``seen`` is dropped and every new one remembered there (at most :data:`SEEN_MAX`); an unreadable entry
+    is logged and skipped.
+
+    A repeat is the same ``event_id`` *and* the same event: on SQLite the outbox's ids start again from 1 whenever
+    the relay has emptied the table (an INTEGER PRIMARY KEY without AUTOINCREMENT reuses them), so an id alone
+    would drop new events as repeats."""
     seen = OrderedDict() if seen is None else seen
     events = []
     for _id, fields in entries:
-        eid = (fields.get(b"event_id") or b"").decode()
-        if eid and eid in seen:
+        key = (fields.get(b"event_id"), hashlib.blake2b(fields.get(b"event") or b"", digest_size=16).digest())
+        if key in seen:
             continue
-        if eid:
-            seen[eid] = None
-            while len(seen) > SEEN_MAX:
-                seen.popitem(last=False)
+        seen[key] = None
+        while len(seen) > SEEN_MAX:
+            seen.popitem(last=False)
         try:
             events.append(orjson.loads(fields[b"event"]))
         except (KeyError, orjson.JSONDecodeError):
@@ -94,7 +98,7 @@ class TicketPush:
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
         self.block_ms, self.count = block_ms, count
         self.pushed = 0
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen: OrderedDict[tuple, None] = OrderedDict()
         self._group_ready = False
         self.loop = Background("ticket-push", self._round)
 
