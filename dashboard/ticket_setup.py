@@ -63,7 +63,8 @@ class TicketChores:
 def ticket_extension(store, *, open311_key: str | None, settings=None) -> Callable:
     """A ``create_app`` extension mounting ``/api/v1/tickets…``, ``/api/v1/metrics``, ``/api/v1/departments`` and
     ``/open311/v2/``; the service ends up in ``server.extensions["tickets"]``. With Redis, it adds the ticket chores
-    (outbox relay and sweep; the ticket push) to ``ctx.chores``; the demo sets ``ctx.ticket_chores.background.flow``."""
+    (outbox relay and sweep; the ticket push) to ``ctx.chores`` and mounts ``/api/v1/tickets/events``; the demo
+    sets ``ctx.ticket_chores.background.flow``."""
 
     def extend(ctx) -> None:
         from dashboard.api import ticket_routes as web
@@ -75,8 +76,12 @@ def ticket_extension(store, *, open311_key: str | None, settings=None) -> Callab
                                open311_key=open311_key, settings=settings)
         ctx.server.extensions["tickets"] = service
         if ctx.redis_client is not None:
+            from dashboard.api import ticket_events
+
             ctx.ticket_chores = _chores(ctx, store, service)
             ctx.chores += [ctx.ticket_chores.background, ctx.ticket_chores.push]
+            # the events the push sends, read again by a screen back from a gap: needs the stream and the store
+            ctx.server.register_blueprint(ticket_events.blueprint(getattr(ctx.settings, "retry_after_s", 5)))
 
     return extend
 

@@ -124,6 +124,8 @@ OPS = (
        body=live.AckIn, errors=(400, 401, 403, 413)),
     Op("get", "/api/v1/alerts/acks", "Acknowledgements of given alert ids", "street", {200: live.Acks},
        query=live.AcksQuery, errors=(401, 403, 404)),
+    Op("get", "/api/v1/tickets/events", "Ticket events since a time, as the tickets push sends them", "street",
+       {200: live.TicketEvents}, query=live.TicketEventsQuery, errors=(400, 401, 403, 404)),
     Op("get", "/healthz", "Redis and the ticket store reachable", "operations", {200: live.Health, 503: live.Health},
        security=None, errors=()),
     Op("get", "/open311/v2/discovery.{format}", "GeoReport v2 discovery", "open311", {200: o311.Discovery},

@@ -174,3 +174,21 @@ class AcksQuery(BaseModel):
 
 class Acks(_Open):
     acks: dict[str, dict]
+
+
+# -- the ticket events of a gap (dashboard/api/ticket_events.py) ----------------------------------------------------
+class TicketEventsQuery(BaseModel):
+    since: float = Field(ge=0, allow_inf_nan=False, description="epoch seconds: events at or after this time")
+    street: str | None = Field(None, description="admin: one street (default the district); a street token: its own")
+    limit: int = Field(200, ge=1, le=500, description="the newest this many events")
+
+
+class TicketEvents(_Open):
+    """The ``tickets`` push's shape: rows in the order of ``f`` (streams.contract.TICKET_FIELDS), oldest first."""
+
+    t: int = Field(description="server time of the answer, epoch ms")
+    f: list[str]
+    rows: list[list]
+    since: float
+    street: str | None
+    more: bool = Field(description="older events at or after since were left out (limit or read bound)")

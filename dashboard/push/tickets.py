@@ -13,6 +13,7 @@ each street room its own.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -30,7 +31,7 @@ from tickets.metrics.board import ticket_points
 
 log = logging.getLogger(__name__)
 GROUP = "ticket-push"
-SEEN_MAX = 5000  # event ids remembered to drop the outbox's rare repeats (at-least-once delivery)
+SEEN_MAX = 5000  # events remembered to drop the outbox's rare repeats (at-least-once delivery)
 
 
 def ticket_rows(events: list[dict], points: dict[int, dict]) -> list[list]:
@@ -45,6 +46,36 @@ def ticket_rows(events: list[dict], points: dict[int, dict]) -> list[list]:
         row = {**base, "event": e.get("action"), "ts": round(at, 3)}
         rows.append([row.get(k) for k in TICKET_FIELDS])
     return rows
+
+
+def rows_now(engine, events: list[dict], now: datetime) -> list[list]:
+    """Outbox events → rows, each with its ticket as it is ``now`` (one query for the batch). What the push sends
+    and what ``GET /api/v1/tickets/events`` answers, built alike."""
+    return ticket_rows(events, ticket_points(engine, [e["ticket_id"] for e in events], now))
+
+
+def decode(entries, seen: OrderedDict | None = None) -> list[dict]:
+    """Entries of the ticket-event stream → events, in their order. A repeat (the outbox delivers at least once)
+    already in ``seen`` is dropped and every new one remembered there (at most :data:`SEEN_MAX`); an unreadable entry
+    is logged and skipped.
+
+    A repeat is the same ``event_id`` *and* the same event: on SQLite the outbox's ids start again from 1 whenever
+    the relay has emptied the table (an INTEGER PRIMARY KEY without AUTOINCREMENT reuses them), so an id alone
+    would drop new events as repeats."""
+    seen = OrderedDict() if seen is None else seen
+    events = []
+    for _id, fields in entries:
+        key = (fields.get(b"event_id"), hashlib.blake2b(fields.get(b"event") or b"", digest_size=16).digest())
+        if key in seen:
+            continue
+        seen[key] = None
+        while len(seen) > SEEN_MAX:
+            seen.popitem(last=False)
+        try:
+            events.append(orjson.loads(fields[b"event"]))
+        except (KeyError, orjson.JSONDecodeError):
+            log.warning("ticket event %s is unreadable; skipped", _id)
+    return events
 
 
 def messages_by_room(rows: list[list], now_ms: int) -> dict[str, dict]:
@@ -67,7 +98,7 @@ class TicketPush:
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
         self.block_ms, self.count = block_ms, count
         self.pushed = 0
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen: OrderedDict[tuple, None] = OrderedDict()
         self._group_ready = False
         self.loop = Background("ticket-push", self._round)
 
@@ -102,23 +133,11 @@ class TicketPush:
         if not got:
             return 0
         entries = got[0][1]
-        events = []
-        for _id, fields in entries:
-            eid = (fields.get(b"event_id") or b"").decode()
-            if eid and eid in self._seen:
-                continue
-            if eid:
-                self._seen[eid] = None
-                while len(self._seen) > SEEN_MAX:
-                    self._seen.popitem(last=False)
-            try:
-                events.append(orjson.loads(fields[b"event"]))
-            except (KeyError, orjson.JSONDecodeError):
-                log.warning("ticket event %s is unreadable; skipped", _id)
+        events = decode(entries, self._seen)
         if events:
             now = datetime.now(UTC)
-            points = ticket_points(self.service.store.engine, [e["ticket_id"] for e in events], now)
-            for room, msg in messages_by_room(ticket_rows(events, points), int(now.timestamp() * 1000)).items():
+            rows = rows_now(self.service.store.engine, events, now)
+            for room, msg in messages_by_room(rows, int(now.timestamp() * 1000)).items():
                 self.emit(EV_TICKETS, msg, room)
             self.pushed += len(events)
         self.client.xack(self.stream, GROUP, *[i for i, _ in entries])

@@ -1,5 +1,6 @@
 """Screens that run for weeks (GP.core.live): the wall and the street screen recover by themselves after the web
-process was away for 20 s and show what happened meanwhile; a page held across local midnight moves to the new day.
+process was away for 20 s and show what happened meanwhile (alerts, acknowledgements, ticket events); a page held
+across local midnight moves to the new day.
 
 The web process is stopped the way a real one stops: it says goodbye to every client (Socket.IO's "io server
 disconnect", after which the Socket.IO client never reconnects by itself), closes their connections and its port;
@@ -35,17 +36,40 @@ GAP_S = 20
 class Stack:
     """The web process of a box district, stoppable and startable again on the same port."""
 
-    def __init__(self, district, tokens, redis_url, key_prefix):
+    def __init__(self, district, tokens, redis_url, key_prefix, var_dir):
+        from dashboard.ticket_setup import open_store, ticket_extension
         from streams.pingstream import make_redis
         from streams.settings import StreamSettings
+        from tickets.settings import load_settings
 
         self.settings = StreamSettings.from_env(key_prefix=key_prefix, redis_url=redis_url)
         self.client = make_redis(self.settings)
         self.district = district
-        self.server, self.socketio = create_app(district=district, redis_client=self.client, settings=self.settings,
-                                                tokens=tokens, web_settings=WebSettings(wall_refresh_s=2))
+        ticket_cfg = load_settings(photo_dir=var_dir / "photos", database_url=f"sqlite:///{var_dir / 't.db'}")
+        self.server, self.socketio = create_app(
+            district=district, redis_client=self.client, settings=self.settings, tokens=tokens,
+            web_settings=WebSettings(wall_refresh_s=2),
+            extensions=[ticket_extension(open_store(ticket_cfg), open311_key=None, settings=ticket_cfg)])
+        # the ticket chores (outbox → stream → `tickets` pushes) run on through the gap: what they push meanwhile
+        # reaches nobody
+        self.tickets = self.server.extensions["gridpulse"].ticket_chores
+        self.tickets.background.start()
+        self.tickets.push.start()
         self.web = WebServer(self.server).start()
         self.url = self.web.url
+
+    def report(self) -> int:
+        """A ticket reported in street 1 (by its first grid's worker); returns its id once its event was pushed."""
+        from tests.tickets.conftest import INSIDE, WORKER
+        from tickets.service import NewTicket
+
+        pushed = self.tickets.push.pushed
+        t = self.server.extensions["tickets"].create(NewTicket("1101", *INSIDE, "垃圾满溢"), WORKER)
+        deadline = time.monotonic() + 10
+        while self.tickets.push.pushed == pushed:
+            assert time.monotonic() < deadline, "the ticket event was not pushed"
+            threading.Event().wait(0.05)
+        return t["id"]
 
     def raise_alert(self, kind: str, k: int = 0) -> dict:
         """An alert as the processors write it, in the alert log; nobody is told (the web process may be down)."""
@@ -72,9 +96,11 @@ class Stack:
 
 
 @pytest.fixture
-def stack(midday, box_district, tokens, redis_url, key_prefix):
-    s = Stack(box_district, tokens, redis_url, key_prefix)
+def stack(midday, box_district, tokens, redis_url, key_prefix, tmp_path):
+    s = Stack(box_district, tokens, redis_url, key_prefix, tmp_path)
     yield s
+    s.tickets.push.stop()
+    s.tickets.background.stop()
     s.web.stop()
 
 
@@ -111,6 +137,8 @@ def test_wall_and_street_recover_after_the_web_process_was_away(stack, browser):
     wall = open_page(browser, f"{stack.url}/?token={ADMIN}", WALL_READY)
     street = open_page(browser, f"{stack.url}/street?token={STREET1}", STREET_READY)
     wall.wait_for_selector(f"#wall-feed li[data-alert-id='{before['id']}']", timeout=10_000)
+    seen = stack.report()  # pushed to the wall while it is connected
+    wall.wait_for_selector(f"#wall-feed li[data-ticket-key^='{seen}:report:']", timeout=10_000)
     street.wait_for_selector(f"#street-alerts li[data-alert='{before['id']}']", timeout=10_000)
 
     stack.stop()
@@ -124,6 +152,7 @@ def test_wall_and_street_recover_after_the_web_process_was_away(stack, browser):
     # while the web process is away: an SOS is raised and the earlier alert is acknowledged
     gap = stack.raise_alert("sos", 1)
     stack.ack([before["id"]])
+    missed = stack.report()  # pushed while nobody listens
     wall.wait_for_timeout(GAP_S * 1000)
     assert badge(wall, "wall-conn")[0] == "retry"  # still trying, and saying so
     stack.start()
@@ -132,6 +161,11 @@ def test_wall_and_street_recover_after_the_web_process_was_away(stack, browser):
     wall.wait_for_function("() => GP.wall.debug().link.connects >= 2 && GP.wall.debug().socket", timeout=45_000)
     wall.wait_for_selector(f"#wall-feed li[data-alert-id='{gap['id']}']", timeout=10_000)
     wall.wait_for_selector(f"#wall-feed li.gp-ev--acked[data-alert-id='{before['id']}']", timeout=10_000)
+    # the ticket reported meanwhile: in the feed (once; the one seen before the gap once too) and in the heat
+    wall.wait_for_selector(f"#wall-feed li[data-ticket-key^='{missed}:report:']", timeout=10_000)
+    for tid in (seen, missed):
+        assert wall.locator(f"#wall-feed li[data-ticket-key^='{tid}:report:']").count() == 1
+    assert missed in [t["id"] for t in wall.evaluate("GP.wall.debug().tickets")]
     assert badge(wall, "wall-conn") == ["ok", "实时连接"]
     street.wait_for_function("() => GP.street.link.state().connects >= 2", timeout=45_000)
     street.wait_for_selector(f"#street-alerts li[data-alert='{gap['id']}']", timeout=10_000)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import pytest
 
-from dashboard.push.tickets import GROUP, TicketPush, messages_by_room, ticket_rows
+from dashboard.push.tickets import GROUP, TicketPush, decode, messages_by_room, ticket_rows
 from streams.contract import DISTRICT_ROOM, TICKET_FIELDS
 from tests.tickets.conftest import INSIDE, WORKER
 from tickets.service import NewTicket, TicketService
@@ -68,3 +70,14 @@ def test_the_reader_pushes_each_event_once_with_the_light(service, redis_url, ke
     r = row_dict(rooms["district"]["rows"][0])
     assert (r["id"], r["event"], r["open"], r["light"]) == (t["id"], "report", 1, "green")
     assert client.xinfo_groups(stream)[0]["pending"] == 0 and client.xinfo_groups(stream)[0]["name"] == GROUP.encode()
+
+
+def test_a_repeat_is_the_same_event_id_and_event_not_the_id_alone():
+    import orjson
+
+    one = {b"event_id": b"1", b"event": orjson.dumps(EVENT)}
+    # SQLite's outbox gives id 1 again once the relay emptied it: a new event under an old id
+    again = {b"event_id": b"1", b"event": orjson.dumps({**EVENT, "ticket_id": 8})}
+    seen = OrderedDict()
+    assert [e["ticket_id"] for e in decode([(b"1-0", one), (b"2-0", one), (b"3-0", again)], seen)] == [7, 8]
+    assert decode([(b"4-0", again)], seen) == []  # remembered across batches

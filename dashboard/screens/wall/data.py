@@ -92,14 +92,15 @@ def read_patrol(reader, roster, scope: str | None, tz: str, now: datetime | None
 
 def recent_feed(client, key_prefix: str, scope: str | None, n: int = 40) -> list[dict]:
     """The newest worker alerts and ticket events (``{p}:alerts``, ``{p}:ticket-events``), newest first, so a wall
-    screen opened mid-shift starts with a full feed. Items: ``{"kind": "alert"|"ticket", "what", "ts", ...}``."""
+    screen opened mid-shift starts with a full feed. Items: ``{"kind": "alert"|"ticket", "what", "ts", ...}`` (a ticket's
+    with its ``id``: the browser knows an event it has by ticket id, event and ``ts``)."""
     items = [{"kind": "alert", "what": a.get("kind"), "ts": a.get("ts"), "w": a.get("w"),
               "name": a.get("name") or a.get("w"), "grid": a.get("grid")}
              for a in _newest(client, f"{key_prefix}:alerts", b"a", n, scope, "street")]
     for e in _newest(client, f"{key_prefix}:ticket-events", b"event", n, scope, "street_code"):
-        ts = datetime.fromisoformat(e["at"]).timestamp() if e.get("at") else None
-        items.append({"kind": "ticket", "what": e.get("action"), "ts": ts, "no": e.get("number"),
-                      "category": e.get("category_code"), "street": e.get("street_code")})
+        ts = round(datetime.fromisoformat(e["at"]).timestamp(), 3) if e.get("at") else None  # as the push rounds
+        items.append({"kind": "ticket", "what": e.get("action"), "ts": ts, "id": e.get("ticket_id"),
+                      "no": e.get("number"), "category": e.get("category_code"), "street": e.get("street_code")})
     items.sort(key=lambda x: x["ts"] or 0, reverse=True)
     return items[:n]
 

@@ -1,17 +1,29 @@
 /* The wall's tickets and event feed: open tickets (the `tickets` event and the 15 s "open" store), alerts, and
- * which alerts a street screen has acknowledged.
+ * which alerts a street screen has acknowledged. A ticket event is known by ticket id, event and time (data-ticket-key),
+ * an alert by the contract's alert id (data-alert-id): what a reconnect reads again is shown once.
  *
- * GP.wall.feed.create(S) → {onTickets, onOpenStore, onAlerts, onAck, opened, refetch} with S the wall's state (wall.js):
+ * GP.wall.feed.create(S) → {onTickets, onOpenStore, onAlerts, onAck, opened, refetch, refetchTickets} with S the
+ * wall's state (wall.js):
  * S.cfg, S.L, S.els, S.tickets, S.stats, S.ask(what), S.draw.pulse(lon, lat).
  */
 GP.define("wall.feed", ["core"], function (GP) {
   "use strict";
   var core = GP.core;
   var MAX_FEED = 40, RECENT_MS = 60000;
+  var GAP_SLACK_S = 5;       // a gap's ticket events are read from a little before the last one seen
 
   function create(S) {
     var recent = [];         // ticket events of the last minute, re-applied over an older "open" refresh
     var acked = S.acked;     // alert ids acknowledged on a street screen (contract's alert_id)
+    var lastTicketTs = null; // the newest ticket event seen (epoch s, the server's clock): where a gap's reading starts
+
+    function ticketKey(id, event, ts) { return id + ":" + event + ":" + Number(ts || 0).toFixed(3); }
+
+    function inFeed(key) {
+      return !!(S.els.feed && S.els.feed.querySelector('li[data-ticket-key="' + key + '"]'));
+    }
+
+    function sawTicket(ts) { if (ts != null && (lastTicketTs == null || ts > lastTicketTs)) lastTicketTs = ts; }
 
     function putTicket(t) {
       if (t.lon == null || t.lat == null) return;
@@ -28,12 +40,15 @@ GP.define("wall.feed", ["core"], function (GP) {
         S.stats.ticketEvents += 1;
         recent.push({ at: now, e: e });
         applyTicket(e);
+        sawTicket(e.ts);
+        var key = ticketKey(e.id, e.event, e.ts);
+        if (inFeed(key)) continue;  // already read after a reconnect
         if (e.event === "report" && e.open && e.lon != null) {
           var lon = e.lon, lat = e.lat;
           if (S.cfg.gcj02) { var g = core.wgs84ToGcj02(lon, lat); lon = g[0]; lat = g[1]; }
           S.draw.pulse(lon, lat);
         }
-        feed("ticket", e.event, e.ts, ticketText(e), e.event === "report" || e.overdue);
+        feed("ticket", e.event, e.ts, ticketText(e), e.event === "report" || e.overdue, key);
       }
       while (recent.length && now - recent[0].at > RECENT_MS) recent.shift();
       S.ask("heat");
@@ -129,7 +144,27 @@ GP.define("wall.feed", ["core"], function (GP) {
       }, function (err) { core.failed(S.els.feed, "wall: alerts of " + day + " after a reconnect", err); });
     }
 
-    function feed(kind, what, ts, text, flash, alertKey) {
+    /* After a reconnect: the ticket events of the gap (GET /api/v1/tickets/events, rows as the push sends them, each
+     * ticket as it is now), from the last one this page saw or, if none, from when the socket dropped (downAt); each
+     * into the heat and, unless the feed has it, in its place in the feed, without the new-ticket pulse. */
+    function refetchTickets(downAt) {
+      var since = lastTicketTs != null ? lastTicketTs : downAt;
+      if (since == null) return Promise.resolve();
+      var q = new URLSearchParams({ since: String(Math.max(0, since - GAP_SLACK_S)) });
+      if (S.cfg.street) q.set("street", S.cfg.street);
+      return core.fetchJson("/api/v1/tickets/events?" + q.toString(), { auth: "cookie" }).then(function (body) {
+        core.rows(body).forEach(function (e) {
+          applyTicket(e);
+          sawTicket(e.ts);
+          var key = ticketKey(e.id, e.event, e.ts);
+          if (!inFeed(key)) feed("ticket", e.event, e.ts, ticketText(e), false, key);
+        });
+        S.ask("heat");
+      }, function (err) { core.failed(S.els.feed, "wall: ticket events after a reconnect", err); });
+    }
+
+    // key: the alert's id, or the ticket event's ticketKey
+    function feed(kind, what, ts, text, flash, key) {
       var ol = S.els.feed, L = S.L;
       if (!ol) return;
       var label = kind === "alert" ? (L.alert[what] || what) : (L.ticket[what] || what);
@@ -137,10 +172,10 @@ GP.define("wall.feed", ["core"], function (GP) {
         (flash ? " gp-ev--new" : ""));
       li.setAttribute("data-kind", kind);
       li.setAttribute("data-event", what || "");
-      if (alertKey) {
-        li.setAttribute("data-alert-id", alertKey);
-        if (acked.has(alertKey)) li.classList.add("gp-ev--acked");
-      }
+      if (key && kind === "alert") {
+        li.setAttribute("data-alert-id", key);
+        if (acked.has(key)) li.classList.add("gp-ev--acked");
+      } else if (key) li.setAttribute("data-ticket-key", key);
       li.setAttribute("data-ts", String(ts || 0));
       li.append(core.el("time", null, core.fmtTime(ts)), core.el("b", null, label), core.el("span", null, text));
       // newest first: an item read late (after a gap) goes below the newer ones
@@ -159,14 +194,17 @@ GP.define("wall.feed", ["core"], function (GP) {
           var id = core.alertId({ kind: x.what, w: x.w, ts: x.ts });
           ids.push(id);
           feed("alert", x.what, x.ts, (x.name || "") + (x.grid ? " · " + x.grid : ""), false, id);
-        } else feed("ticket", x.what, x.ts, ticketText(x), false);
+        } else {
+          sawTicket(x.ts);
+          feed("ticket", x.what, x.ts, ticketText(x), false, x.id != null ? ticketKey(x.id, x.what, x.ts) : null);
+        }
       });
       countUnread();
       loadAcks(ids);
     }
 
     return { onTickets: onTickets, onOpenStore: onOpenStore, onAlerts: onAlerts, onAck: onAck, opened: opened,
-             refetch: refetch };
+             refetch: refetch, refetchTickets: refetchTickets };
   }
 
   return { create: create };

@@ -20,6 +20,7 @@ GP.define("wall", ["core", "core.live", "wall.workers", "wall.draw", "wall.feed"
     W: null,                  // workers in typed arrays (workers.js)
     tickets: new Map(),       // id → {id, no, lon, lat, mx, my, light, grid, street, category, state}
     acked: new Set(),         // alert ids acknowledged on a street screen (contract's alert_id)
+    up: false, downAt: null,  // the socket is up; when it last dropped (epoch s, this browser's clock)
     ask: ask, draw: null
   };
   var feed = null, link = null, started = false, pending = {};
@@ -98,15 +99,19 @@ GP.define("wall", ["core", "core.live", "wall.workers", "wall.draw", "wall.feed"
     if (kind === "ok" && !stats.at.connect) stats.at.connect = performance.now();
     stats.connects = st.connects;
     if (kind === "auth") document.body.classList.add("gp-unauthorized");
+    if (kind === "ok") S.up = true;
+    else if (S.up) { S.up = false; S.downAt = Date.now() / 1000; }  // where a gap began, if no ticket event says
   }
 
   // After a reconnect (or at local midnight): the alerts and acknowledgements the gap's pushes would have brought,
-  // and the ticket and coverage panels at once (the server reads its own today).
+  // and the ticket and coverage panels at once (the server reads its own today); after a reconnect also the gap's
+  // ticket events (feed and heat).
   function refetch(why, day) {
     if (window.dash_clientside && window.dash_clientside.set_props) {
       window.dash_clientside.set_props("wall-kick", { data: { why: why, day: day, at: Date.now() } });
     }
-    return feed.refetch(day);
+    var alerts = feed.refetch(day);
+    return why === "reconnect" ? Promise.all([alerts, feed.refetchTickets(S.downAt)]) : alerts;
   }
 
   function byId(id) { return document.getElementById(id); }
