@@ -106,10 +106,11 @@ def install(bp: flask.Blueprint | flask.Flask, *, retry_after_s: int = 5) -> Non
     bp.register_error_handler(Exception, lambda exc: error_response(exc, retry_after_s=retry_after_s))
 
 
-def api_blueprint(name: str, import_name: str, routes, *, retry_after_s: int = 5) -> flask.Blueprint:
+def api_blueprint(name: str, import_name: str, routes, *, retry_after_s: int = 5,
+                  url_prefix: str | None = None) -> flask.Blueprint:
     """A blueprint of module-level handlers: ``routes`` = ``[(method, rule, handler), ...]``, every error answered
     in the JSON shape (:func:`install`)."""
-    bp = flask.Blueprint(name, import_name)
+    bp = flask.Blueprint(name, import_name, url_prefix=url_prefix)
     install(bp, retry_after_s=retry_after_s)
     for method, rule, handler in routes:
         bp.add_url_rule(rule, view_func=handler, methods=[method])

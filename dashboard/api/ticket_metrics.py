@@ -11,8 +11,7 @@ from datetime import timedelta
 
 import flask
 
-from dashboard.api import errors
-from dashboard.api.errors import ApiError, json_response
+from dashboard.api.errors import ApiError, api_blueprint, json_response
 from dashboard.api.params import parse_day
 from dashboard.api.ticket_context import TicketContext, context
 from tickets import metrics
@@ -34,17 +33,6 @@ DEPARTMENT_FIELDS = ("key", "name", "received", "handled", "due_to_handle", "han
                      "on_time_handling_rate", "average_hours_to_handle", "returned", "reworked", "rework_rate",
                      "closed", "closure_rate", "open_now", "overdue_now")
 
-
-def blueprint() -> flask.Blueprint:
-    """The routes of ``/api/v1/metrics…``, answering errors in the JSON shape."""
-    bp = flask.Blueprint("tickets_metrics", __name__, url_prefix="/api/v1")
-    errors.install(bp)  # refusals, HTTP errors and faults: one JSON shape
-    bp.get("/metrics")(summary)
-    bp.get("/metrics/series")(series)
-    bp.get("/metrics/rankings")(rankings)
-    bp.get("/metrics/funnel")(funnel)
-    bp.get("/metrics/departments")(departments)
-    return bp
 
 
 def summary():
@@ -144,3 +132,17 @@ def _envelope(ctx: TicketContext, period: metrics.Period, filters: dict, extra: 
 
 def _engine(ctx: TicketContext):
     return ctx.service.store.engine
+
+
+ROUTES = [
+    ("GET", "/metrics", summary),
+    ("GET", "/metrics/series", series),
+    ("GET", "/metrics/rankings", rankings),
+    ("GET", "/metrics/funnel", funnel),
+    ("GET", "/metrics/departments", departments),
+]
+
+
+def blueprint() -> flask.Blueprint:
+    """The routes of ``/api/v1/metrics…``, answering errors in the JSON shape."""
+    return api_blueprint("tickets_metrics", __name__, ROUTES, url_prefix="/api/v1")

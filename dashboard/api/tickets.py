@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 import flask
 from sqlalchemy import and_
 
-from dashboard.api import errors, params, ticket_json
-from dashboard.api.errors import ApiError, json_response
+from dashboard.api import params, ticket_json
+from dashboard.api.errors import ApiError, api_blueprint, json_response
 from dashboard.api.params import MAX_DAY, MIN_DAY, parse_day, read_uploads, split
 from dashboard.api.ticket_context import TicketContext, context
 from dashboard.api.ticket_schemas import ActionIn, DepartmentsQuery, TicketIn, TicketQuery
@@ -34,18 +34,6 @@ LIST_FILTERS = {"street": C.street_code, "community": C.community_code, "grid": 
                 "category": C.category_code, "department": C.department, "source": C.source}
 REPEATABLE = frozenset({*LIST_FILTERS, "state"})
 
-
-def blueprint() -> flask.Blueprint:
-    """The routes of ``/api/v1`` tickets, photos and departments, answering errors in the JSON shape."""
-    bp = flask.Blueprint("tickets_api", __name__, url_prefix="/api/v1")
-    errors.install(bp)
-    bp.post("/tickets")(create)
-    bp.get("/tickets")(listing)
-    bp.get("/tickets/<ref>")(one)
-    bp.post("/tickets/<ref>/actions")(act)
-    bp.get("/photos/<int:photo_id>")(photo)
-    bp.get("/departments")(departments)
-    return bp
 
 
 def create():
@@ -168,3 +156,18 @@ def _light_clause(light: str, now: datetime = None):
     if light == "green":
         return and_(C.step_due_at >= now, C.step_warn_at > now)
     raise ApiError(400, "bad_light", "light must be green, yellow or red.")
+
+
+ROUTES = [
+    ("POST", "/tickets", create),
+    ("GET", "/tickets", listing),
+    ("GET", "/tickets/<ref>", one),
+    ("POST", "/tickets/<ref>/actions", act),
+    ("GET", "/photos/<int:photo_id>", photo),
+    ("GET", "/departments", departments),
+]
+
+
+def blueprint() -> flask.Blueprint:
+    """The routes of ``/api/v1`` tickets, photos and departments, answering errors in the JSON shape."""
+    return api_blueprint("tickets_api", __name__, ROUTES, url_prefix="/api/v1")
