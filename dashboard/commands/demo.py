@@ -34,7 +34,8 @@ def demo(
     workers: int | None = typer.Option(None, min=1, help="Simulate only the first N workers (default: all)."),
     interval_s: float = typer.Option(5.0, min=0.1, help="Wall seconds between two pings of one phone."),
     speedup: float = typer.Option(1.0, min=0.01, help="Simulated seconds per wall second."),
-    clock: str | None = typer.Option(None, help="Simulated clock start (HH:MM); default now, or 09:00 when off shift."),
+    clock: str | None = typer.Option(None, help="Simulated clock start (HH:MM); default the real local time (at night "
+                                     "nobody is on shift, as in the district)."),
     ticket_speed: float = typer.Option(1.0, min=0.0, help="Ticket flow speed: 60 plays an hour of tickets a minute; 0 stops it."),
 ) -> None:
     """Everything in one command: embedded Redis, the district, a processor, the simulator and the web server."""
@@ -44,7 +45,7 @@ def demo(
     try:
         run = _start(stops, stop, district=district, city=city, host=host, port=port, ticket_speed=ticket_speed)
         model = _simulate(run, stops, stop, workers=workers, interval_s=interval_s, speedup=speedup, clock=clock)
-        _backfill_street_morning(run["district"], run["settings"], run["client"], run["street"][0])
+        _backfill_street_day(run["district"], run["settings"], run["client"], run["street"][0])
         _print_urls(run, model, time.monotonic() - started)
         wait_for_signal(stop)
     finally:
@@ -114,8 +115,8 @@ def _simulate(run: dict, stops: list, stop: threading.Event, *, workers, interva
     from streams.simulation.loop import run as run_simulation
 
     if clock is None and not _on_shift_now(run["settings"]):
-        clock = "09:00"
-        typer.echo("Outside the 08:30–17:30 shift: the simulated clock starts at 09:00 so that workers are out.")
+        typer.echo("Outside the 08:30–17:30 shift: few or no workers are online now, as in the district "
+                   "(--clock HH:MM plays a chosen time of day).")
     model, sender = make_simulation(run["district"], url=run["base"], workers=workers, interval_s=interval_s,
                                     speedup=speedup, protocol="batch", seed=1, clock=clock,
                                     ingest_key=run["keys"]["ingest"], threads=4, stop=stop)
@@ -158,17 +159,18 @@ def _demo_street_token(tokens, district, configured: str) -> tuple[str, str, str
     return code, names[code], token
 
 
-def _backfill_street_morning(district, settings, client, street_code: str) -> None:
-    """Today's morning (08:00 to now, at most noon) of one street, simulated in fast time and written as tracks
-    and patrol figures in the background, so that its supervisor can replay the morning at once.  Skipped when
-    the street already has a track today (a restarted demo)."""
+def _backfill_street_day(district, settings, client, street_code: str) -> None:
+    """Today so far (08:00 to now, at most 19:00, when the last shifts have ended) of one street, simulated in fast
+    time and written as tracks and patrol figures in the background, so that its supervisor can replay the day at
+    once and, in the evening, sees the whole day's visits.  Skipped when the street already has a track today (a
+    restarted demo)."""
     from geo.locate import GridLocator
     from streams.history import simulate_tracks, write_history
 
     tz = ZoneInfo(settings.timezone)
     now = datetime.now(tz)
     start = now.replace(hour=8, minute=0, second=0, microsecond=0)
-    end = min(now, now.replace(hour=12, minute=0, second=0, microsecond=0))
+    end = min(now, now.replace(hour=19, minute=0, second=0, microsecond=0))
     workers = district.workers[district.workers["home_grid"].str.startswith(street_code)]
     if end <= start + timedelta(minutes=30) or workers.empty:
         return
@@ -180,7 +182,7 @@ def _backfill_street_morning(district, settings, client, street_code: str) -> No
         try:
             tracks = simulate_tracks(district, workers, start=start.timestamp(), end=end.timestamp(), seed=7)
             n = write_history(client, settings, GridLocator.from_grids(district.grids), tracks)
-            typer.echo(f"Street {street_code}: its morning backfilled ({n:,} fixes of {len(tracks)} workers, "
+            typer.echo(f"Street {street_code}: today backfilled ({n:,} fixes of {len(tracks)} workers, "
                        f"{start:%H:%M}–{end:%H:%M}) in {time.monotonic() - t0:.0f}s")
         except Exception:
             log.exception("street morning backfill failed")
