@@ -1,7 +1,7 @@
 """Field-like tickets: a fast history backfill and a live flow, at Dongli's rates scaled to the district.
 
-Dongli: about 575 new tickets a day over 1,147 grids, a third of them safety and stability, about 98%
-eventually closed; some self-handled, returned, reworked, extended, suspended and escalated. Each ticket
+Dongli: about 575 new tickets a day over 1,147 grids (210,000 a year; working days more, weekends and holidays
+fewer), a third of them safety and stability, about 98% eventually closed (of the tickets older than 30 days); some self-handled, returned, reworked, extended, suspended and escalated. Each ticket
 walks the state machine through :mod:`tickets.policy` and the same pure effects as the live service,
 so a backfilled ticket's columns and history are exactly what the API would have written.
 """
@@ -23,7 +23,8 @@ from tickets.domain.states import FINAL_STATES, OPEN_STATES, TRANSITIONS, State,
 from tickets.service import NewTicket, TicketService
 
 DONGLI_GRIDS = 1147
-DONGLI_PER_DAY = 575.0
+DONGLI_PER_DAY = 575.0  # 210,000 a year over all days (weekends and holidays included)
+OFF_DAY_RATE = 0.6  # a weekend or holiday's tickets relative to a working day's
 SOURCES = (("worker_patrol", 0.70), ("hotline_12345", 0.15), ("resident_app", 0.10), ("video", 0.05))
 # local reporting hours per source: (start_h, end_h, share); the rest falls anywhere in the day
 HOURS = {"worker_patrol": (8.5, 17.5, 0.9), "hotline_12345": (8.0, 22.0, 0.95),
@@ -111,9 +112,11 @@ def backfill(store, district, days: int = 90, seed: int = 0, now: datetime | Non
     grid_rows = district.grids[["code", "community_code", "street_code"]].to_dict("records")
     ticket_rows, transition_rows = [], []
     first = now.astimezone(tz).date() - timedelta(days=days - 1)
-    for k in range(days):
-        day = first + timedelta(days=k)
-        n = int(rng.poisson(per_day * (1.0 if svc.calendar.is_workday(day) else 0.6)))
+    span = [first + timedelta(days=k) for k in range(days)]
+    rate = np.array([1.0 if svc.calendar.is_workday(day) else OFF_DAY_RATE for day in span])
+    rate *= per_day / rate.mean()  # ``per_day`` is the mean over all days: working days get more, off days fewer
+    for day, day_rate in zip(span, rate, strict=True):
+        n = int(rng.poisson(day_rate))
         if n == 0:
             continue
         src = list(rng.choice([s for s, _ in SOURCES], size=n, p=[p for _, p in SOURCES]))

@@ -117,6 +117,17 @@ def test_english_leaves_no_chinese_label(web, box_district):
     assert CJK.search(str(zh["labels"]))  # the default is zh-CN
 
 
+def test_each_rate_says_its_large_figure_is_this_month_s_and_why_it_reads_below_a_year_s(web):
+    for lang, month, year in (("zh-CN", "本月", "全年"), ("en", "this month", "a year")):
+        content = page_content(client_with(web, ADMIN), search=f"?lang={lang}")
+        for key, _ in L.RATES:
+            label = by_id(content, f"wall-month-{key}")  # the large figure: this month's
+            assert label
+            tips = [t for t in texts(find(content, lambda x, k=key: f"gp-rate--{k}" in str(x["props"].get(
+                "className", "")))) if month in t]
+            assert tips and all(year in t for t in tips), (lang, key)
+
+
 def test_panels_show_the_metrics_apis_numbers(web, midday):
     c = client_with(web, ADMIN)
     for where in (WEST, WEST, EAST):

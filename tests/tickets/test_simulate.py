@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from tickets.domain.states import TRANSITIONS, State
 from tickets.simulate import TicketFlow, backfill, scale
 from tickets.store.models import outbox, tickets, transitions
+from tickets.store.sql import SqlTicketStore
 
 NOW = datetime(2024, 11, 22, 8, 0, tzinfo=UTC)
 
@@ -64,3 +66,28 @@ def test_flow_creates_and_advances(store, district, service):
         events = c.execute(select(func.count()).select_from(outbox)).scalar_one()
     assert n > 0 and moved > 0
     assert events >= n + moved  # every change went to the outbox
+
+
+def test_a_backfill_has_dongli_s_daily_tickets_and_closes_98_percent_of_the_old_ones(settings):
+    """575 tickets a day over 1,147 grids (210,000 a year, weekends included); of the tickets older than 30 days
+    about 98% closed (办结率 = closed / received), the rest void or a few still open."""
+    from tests.conftest import make_box_district
+
+    district = make_box_district(nx=20, ny=15)  # 300 grids: 150 tickets a day at Dongli's rate
+    store = SqlTicketStore("sqlite://")
+    store.migrate()
+    days = 45
+    backfill(store, district, days=days, seed=4, now=NOW, settings=settings)
+    tz = ZoneInfo("Asia/Shanghai")
+    today = NOW.astimezone(tz).date()
+    with store.engine.connect() as c:
+        rows = c.execute(select(tickets.c.state, tickets.c.reported_at)).all()
+    store.engine.dispose()
+    reported = [r.reported_at.replace(tzinfo=UTC) if r.reported_at.tzinfo is None else r.reported_at for r in rows]
+    whole_days = [at for at in reported if at.astimezone(tz).date() < today]  # today is still under way
+    per_day_dongli = len(whole_days) / (days - 1) / scale(district)
+    assert 0.9 * 575 <= per_day_dongli <= 1.1 * 575
+    old = [r.state for r, at in zip(rows, reported, strict=True) if at < NOW - timedelta(days=30)]
+    assert len(old) > 1500
+    closed = old.count("CLOSED") / len(old)
+    assert 0.97 <= closed <= 0.995

@@ -56,6 +56,11 @@ RATES = [
     ("press_closure_rate", ("办结率", "Completion rate")),
     ("on_time_closure_rate", ("按期结案率", "On-time closure")),
 ]
+RATE_PERIOD = ("大字为本月（本月1日起上报的工单），小字为今日。近期上报的工单多数仍在办理期限内，故本月的比率低于"
+               "全年（东丽区一年办结率约98%）。",
+               "Large: this month (tickets reported since the 1st); small: today. Many recent tickets are still "
+               "within their time limits, so this month's rate reads lower than a year's (Dongli: about 98% "
+               "completed in a year).")
 TREND = ("近30日 受理与结案", "Last 30 days: received vs closed")
 RANKING = ("近30日街道排名 · 综合得分", "Street ranking, last 30 days · composite score")
 RANK_COLS = [("名次", "#"), ("街道", "Street"), ("得分", "Score"), ("结案率", "Closure")]

@@ -218,7 +218,8 @@ def _closure(lang):
     rates = []
     for key, label in L.RATES:
         rates.append(html.Div(className=f"gp-rate gp-rate--{key}", children=[
-            html.Div([tr(label, lang), " ", info(L.definition(key, label, lang))], className="gp-rate-label"),
+            html.Div([tr(label, lang), " ", info(f"{L.definition(key, label, lang)}. {tr(L.RATE_PERIOD, lang)}")],
+                     className="gp-rate-label"),
             html.Div("—", id=f"wall-month-{key}", className="gp-rate-value"),
             html.Div([tr(L.TODAY, lang), " ", html.Span("—", id=f"wall-today-{key}")], className="gp-rate-sub"),
         ]))
