@@ -195,7 +195,7 @@ def _operation(op: Op, refs: dict, schemas: dict) -> dict:
         ref = {"$ref": REF.format(model=op.body.__name__)}
         content = {} if open311 else {JSON: {"schema": ref}}
         for form in op.forms:
-            schema = ref
+            schema = ref = {"$ref": REF.format(model=_form_model(op.body.__name__, schemas))}
             if op.photos and form == "multipart/form-data":
                 photo = {"type": "array", "items": {"type": "string", "format": "binary"}}
                 schema = {"allOf": [ref, {"type": "object", "properties": {"photos": photo, "media": photo}}]}
@@ -246,7 +246,21 @@ def _plain(prop: dict, optional: bool) -> dict:
         prop["anyOf"] = branches
     if "enum" in prop and optional:
         prop["enum"] = [*prop["enum"], ""]  # an empty value is no value: the default (dashboard.api.params.query)
+    elif optional and prop.get("type") == "string" and ("pattern" in prop or "format" in prop):
+        prop = {"anyOf": [prop, {"type": "string", "maxLength": 0}]}  # a date or datetime, or empty: the default
     return prop
+
+
+def _form_model(name: str, schemas: dict) -> str:
+    """The component of ``name`` sent as a form: each field a value or absent, never null (a form has no null; a
+    JSON body may send null for "unset")."""
+    form = f"{name}Form"
+    if form not in schemas:
+        model = dict(schemas[name])
+        model["properties"] = {k: _plain(dict(v, description=v.get("description", "")), False) | (
+            {"description": v["description"]} if "description" in v else {}) for k, v in model["properties"].items()}
+        schemas[form] = model
+    return form
 
 
 def _slug(path: str) -> str:
