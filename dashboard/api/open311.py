@@ -245,7 +245,8 @@ def get_requests(fmt):
     svc = context().service
     a = query(RequestsQuery, REPEATABLE)
     ids = split(a.service_request_id)
-    where = [C.number.in_(ids)] if ids else _request_filters(a, svc)  # the spec: with ids, the rest is ignored
+    filters = _request_filters(a, svc)  # read even with ids, so a malformed status or date is refused either way
+    where = [C.number.in_(ids)] if ids else filters  # the spec: with ids, the rest is ignored
     where.append(_readable())
     rows, _ = svc.store.list(where, offset=(a.page - 1) * a.page_size, limit=a.page_size)
     return respond(fmt, "service_requests", [_request_json(t) for t in rows])

@@ -271,11 +271,13 @@ def register(server: flask.Flask, retry_after_s: int = 5) -> None:
     """Serve ``/api/v1/openapi.json``, refuse a query string over :data:`MAX_QUERY_BYTES` (414), answer every error
     under ``/api/`` and ``/ingest/`` in the JSON error shape (under ``/open311/`` in GeoReport's), and an unreachable
     Redis or SQL store anywhere as 503 + ``Retry-After``."""
-    document = build_document()
+    documents: list[dict] = []
 
     @server.get("/api/v1/openapi.json")
     def openapi_document():
-        return flask.jsonify(document)
+        if not documents:  # built on first read, once the ticket extension has registered its settings
+            documents.append(_with_settings(build_document(), server))
+        return flask.jsonify(documents[0])
 
     # Dash answers any unknown path with its page (200 HTML); under /api/ an unknown path is a JSON 404. GET only:
     # another method on a known path stays a 405 naming the allowed ones.
@@ -290,6 +292,16 @@ def register(server: flask.Flask, retry_after_s: int = 5) -> None:
                                      f"at most {MAX_QUERY_BYTES}.")
 
     server.register_error_handler(Exception, lambda exc: _error_answer(exc, retry_after_s))
+
+
+def _with_settings(document: dict, server: flask.Flask) -> dict:
+    """The configured limits stated where the models cannot know them: the ticket list's ``max_page_size``."""
+    service = server.extensions.get("tickets")
+    if service is not None and "/api/v1/tickets" in document["paths"]:
+        for param in document["paths"]["/api/v1/tickets"]["get"]["parameters"]:
+            if param["name"] == "page_size":
+                param["schema"]["maximum"] = service.settings.max_page_size
+    return document
 
 
 def _error_answer(exc: Exception, retry_after_s: int):

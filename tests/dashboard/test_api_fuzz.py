@@ -39,6 +39,8 @@ SEMANTIC = {
     "street_required": "an admin token must name the street (?street=) that a street token implies",
     "bad_parent": "a grid or community filter must lie inside the street (and community) given with it",
     "bad_period": "from <= to, within the route's longest period",
+    "bad_version": "a JSON integer is written without a fraction: 60.0 is refused where JSON Schema counts it an "
+                   "integer (JSON bodies stay strict)",
     "repeated_field": "a form field is one value (photos aside, sent as files): a field repeated with different "
                       "values is refused, which a form's schema of an array cannot state",
 }
@@ -124,7 +126,7 @@ def test_every_answer_in_the_document(fuzz_app, method, path):
     5xx, the Allow of a 405, negative_data_rejection with 413/414 counted as refusals, …) plus the error shape, and
     positive_data_acceptance except a 400 whose code is in SEMANTIC (a rule between fields or against the app's
     data: unknown_category, missing_device, missing_position, unknown_device, street_required, bad_parent,
-    bad_period, repeated_field; see each entry and the README's API section). Open311's refusals name no code, so
+    bad_period, bad_version, repeated_field; see each entry and the README's API section). Open311's refusals name no code, so
     none of them is tolerated."""
     # the document as served, read back by schemathesis; one operation per test so a failure names its route
     config = SchemathesisConfig.from_dict(CONFIG)
@@ -165,3 +167,9 @@ def test_the_document_covers_every_api_route(fuzz_app):
             continue
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (method, path) in documented, f"{method} {path} is not in the OpenAPI document"
+
+
+def test_the_document_states_the_configured_page_size(fuzz_app):
+    doc = fuzz_app.test_client().get("/api/v1/openapi.json").json
+    page_size = next(p for p in doc["paths"]["/api/v1/tickets"]["get"]["parameters"] if p["name"] == "page_size")
+    assert page_size["schema"]["maximum"] == fuzz_app.extensions["tickets"].settings.max_page_size
