@@ -245,7 +245,8 @@ def get_requests(fmt):
     svc = context().service
     a = query(RequestsQuery, REPEATABLE)
     ids = split(a.service_request_id)
-    where = [C.number.in_(ids)] if ids else _request_filters(a, svc)  # the spec: with ids, the rest is ignored
+    filters = _request_filters(a, svc)  # read even with ids, so a malformed status or date is refused either way
+    where = [C.number.in_(ids)] if ids else filters  # the spec: with ids, the rest is ignored
     where.append(_readable())
     rows, _ = svc.store.list(where, offset=(a.page - 1) * a.page_size, limit=a.page_size)
     return respond(fmt, "service_requests", [_request_json(t) for t in rows])
@@ -310,7 +311,7 @@ def _attributes(form) -> dict[str, str | list[str]]:
     is a list of them in order."""
     out: dict[str, str | list[str]] = {}
     for key in form:
-        if not (m := ATTRIBUTE.match(key)):
+        if key is None or not (m := ATTRIBUTE.match(key)):
             continue
         values = [v for v in form.getlist(key) if v != ""]
         if len(values) > MAX_ATTRIBUTE_VALUES:
@@ -337,8 +338,8 @@ def _form() -> ServiceRequestIn:
     form = flask.request.form
     fields = {}
     for key in form:
-        if ATTRIBUTE.match(key):
-            continue  # read on their own (:func:`_attributes`)
+        if key is None or ATTRIBUTE.match(key):
+            continue  # read on their own (:func:`_attributes`); a part whose name does not decode names no field
         values = form.getlist(key)
         if key != "media_url" and len(set(values)) > 1:
             raise Open311Error(400, f"{key} is sent {len(values)} times with different values")

@@ -36,7 +36,7 @@ class ServiceRequestIn(_In):
     long: float | None = Field(None, ge=-180, le=180)
     address_string: str | None = Field(None, max_length=255, description="kept as the address; alone: unlocated")
     address_id: str | None = Field(None, max_length=64, description="a grid code: the ticket is placed in the grid")
-    email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str | None = Field(None, max_length=254, pattern=r"^[^@ \t\n\r\f\v]+@[^@ \t\n\r\f\v]+$")
     device_id: str | None = Field(None, max_length=64)
     account_id: str | None = Field(None, max_length=64)
     first_name: str | None = Field(None, max_length=64)
@@ -51,7 +51,8 @@ class RequestsQuery(_In):
 
     service_request_id: str | None = Field(None, description="comma-separated or repeated; other filters ignored")
     service_code: str | None = Field(None, description="comma-separated or repeated: any of them")
-    status: str | None = Field(None, description="open, closed, or both (comma-separated or repeated)")
+    status: str | None = Field(None, description="open, closed, or both (comma-separated or repeated)",
+                               json_schema_extra={"pattern": "^(open|closed)(,(open|closed))*$"})
     start_date: str | None = Field(None, max_length=40, description="W3C datetime; default end_date − 90 days",
                                    json_schema_extra=W3C)
     end_date: str | None = Field(None, max_length=40, description="W3C datetime; default now", json_schema_extra=W3C)

@@ -197,7 +197,7 @@ def _operation(op: Op, refs: dict, schemas: dict) -> dict:
         ref = {"$ref": REF.format(model=op.body.__name__)}
         content = {} if open311 else {JSON: {"schema": ref}}
         for form in op.forms:
-            schema = ref
+            schema = ref = {"$ref": REF.format(model=_form_model(op.body.__name__, schemas))}
             if op.photos and form == "multipart/form-data":
                 photo = {"type": "array", "items": {"type": "string", "format": "binary"}}
                 schema = {"allOf": [ref, {"type": "object", "properties": {"photos": photo, "media": photo}}]}
@@ -248,7 +248,21 @@ def _plain(prop: dict, optional: bool) -> dict:
         prop["anyOf"] = branches
     if "enum" in prop and optional:
         prop["enum"] = [*prop["enum"], ""]  # an empty value is no value: the default (dashboard.api.params.query)
+    elif optional and prop.get("type") == "string" and ("pattern" in prop or "format" in prop):
+        prop = {"anyOf": [prop, {"type": "string", "maxLength": 0}]}  # a date or datetime, or empty: the default
     return prop
+
+
+def _form_model(name: str, schemas: dict) -> str:
+    """The component of ``name`` sent as a form: each field a value or absent, never null (a form has no null; a
+    JSON body may send null for "unset")."""
+    form = f"{name}Form"
+    if form not in schemas:
+        model = dict(schemas[name])
+        model["properties"] = {k: _plain(dict(v, description=v.get("description", "")), False) | (
+            {"description": v["description"]} if "description" in v else {}) for k, v in model["properties"].items()}
+        schemas[form] = model
+    return form
 
 
 def _slug(path: str) -> str:
@@ -259,11 +273,13 @@ def register(server: flask.Flask, retry_after_s: int = 5) -> None:
     """Serve ``/api/v1/openapi.json``, refuse a query string over :data:`MAX_QUERY_BYTES` (414), answer every error
     under ``/api/`` and ``/ingest/`` in the JSON error shape (under ``/open311/`` in GeoReport's), and an unreachable
     Redis or SQL store anywhere as 503 + ``Retry-After``."""
-    document = build_document()
+    documents: list[dict] = []
 
     @server.get("/api/v1/openapi.json")
     def openapi_document():
-        return flask.jsonify(document)
+        if not documents:  # built on first read, once the ticket extension has registered its settings
+            documents.append(_with_settings(build_document(), server))
+        return flask.jsonify(documents[0])
 
     # Dash answers any unknown path with its page (200 HTML); under /api/ an unknown path is a JSON 404. GET only:
     # another method on a known path stays a 405 naming the allowed ones.
@@ -278,6 +294,16 @@ def register(server: flask.Flask, retry_after_s: int = 5) -> None:
                                      f"at most {MAX_QUERY_BYTES}.")
 
     server.register_error_handler(Exception, lambda exc: _error_answer(exc, retry_after_s))
+
+
+def _with_settings(document: dict, server: flask.Flask) -> dict:
+    """The configured limits stated where the models cannot know them: the ticket list's ``max_page_size``."""
+    service = server.extensions.get("tickets")
+    if service is not None and "/api/v1/tickets" in document["paths"]:
+        for param in document["paths"]["/api/v1/tickets"]["get"]["parameters"]:
+            if param["name"] == "page_size":
+                param["schema"]["maximum"] = service.settings.max_page_size
+    return document
 
 
 def _error_answer(exc: Exception, retry_after_s: int):

@@ -30,6 +30,12 @@ class PingBatch(BaseModel):
                                                   "listed under rejected, beside the accepted ones")
 
 
+# what streams.osmand.parse_timestamp reads: epoch seconds or ms (a fraction allowed), or an ISO 8601 date or
+# date-time with "T" or a space, seconds, fraction and zone optional
+OSMAND_TIME = (r"^([0-9]{1,13}(\.[0-9]{1,6})?|(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
+               r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?)?)$")
+
+
 class OsmAndQuery(BaseModel):
     """The OsmAnd / Traccar Client protocol: query string (GET) or form (POST); Traccar's JSON body also works."""
 
@@ -37,8 +43,10 @@ class OsmAndQuery(BaseModel):
     deviceid: str | None = None
     lat: float | None = None
     lon: float | None = None
-    location: str | None = Field(None, description="'lat,lon' instead of lat and lon")
-    timestamp: str | None = Field(None, description="unix s or ms, or ISO 8601")
+    location: str | None = Field(None, description="'lat,lon' instead of lat and lon", json_schema_extra={
+        "pattern": r"^ *-?[0-9]+(\.[0-9]+)? *, *-?[0-9]+(\.[0-9]+)? *$"})
+    timestamp: str | None = Field(None, description="unix seconds or milliseconds, or ISO 8601 (zone-less: UTC)",
+                                  json_schema_extra={"pattern": OSMAND_TIME})
     speed: float | None = Field(None, description="knots")
     bearing: float | None = None
     heading: float | None = None

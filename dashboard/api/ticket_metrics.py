@@ -49,7 +49,7 @@ def summary():
 def series():
     ctx = context()
     actor = ctx.actor()
-    by = flask.request.args.get("by", "day")
+    by = flask.request.args.get("by") or "day"  # an empty value is no value, as for every other parameter
     if by not in ("day", "hour"):
         raise ApiError(400, "bad_series", "by must be day or hour.")
     period, filters = _selection(ctx, actor)
@@ -60,7 +60,7 @@ def series():
 def rankings():
     ctx = context()
     actor = ctx.actor()
-    of = flask.request.args.get("of", "streets")
+    of = flask.request.args.get("of") or "streets"
     level = RANKED.get(of)
     if level is None:
         raise ApiError(400, "bad_ranking", "of must be streets, communities, grids, departments or workers.")

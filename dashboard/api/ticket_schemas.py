@@ -56,7 +56,8 @@ class TicketQuery(_In):
     category: str | None = None
     department: str | None = None
     source: str | None = None
-    state: str | None = Field(None, description=f"any of {', '.join(State)}")
+    state: str | None = Field(None, description=f"any of {', '.join(State)}",
+                              json_schema_extra={"pattern": f"^({'|'.join(State)})(,({'|'.join(State)}))*$"})
     tier: Tier | None = None
     light: Literal["green", "yellow", "red"] | None = None
     from_: str | None = Field(None, alias="from", description="first day YYYY-MM-DD (local)", json_schema_extra=DAY)

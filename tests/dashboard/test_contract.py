@@ -154,3 +154,21 @@ def test_every_operation_documents_405_414_and_503_with_retry_after(document):
                 assert {"413", "415"} <= set(answers), f"{method} {path}"
             if any(p["in"] == "path" for p in operation["parameters"]):
                 assert "404" in answers, f"{method} {path}"
+
+
+@pytest.mark.parametrize("url", ["/api/v1/metrics/series?by=", "/api/v1/metrics/rankings?of="])
+def test_an_empty_by_or_of_is_the_default(web, url, midday):
+    r = web.test_client().get(url, headers=auth(ADMIN))
+    assert r.status_code == 200, r.json
+    assert r.json.get("by", r.json.get("of")) in ("day", "streets")
+
+
+def test_an_open311_form_part_whose_name_does_not_decode_is_ignored(web):
+    boundary = "b0undary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"%0A\xf2\x9e\xb1\x9d\"\r\n\r\nx\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"service_code\"\r\n\r\n\xf2\xb3\x85\x81\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"api_key\"\r\n\r\nk-311\r\n--{boundary}--\r\n")
+    r = web.test_client().post("/open311/v2/requests.json", data=body.encode("latin-1"),
+                               content_type=f"multipart/form-data; boundary={boundary}")
+    assert r.status_code < 500 and r.json[0]["code"] == r.status_code  # GeoReport's refusal (the unknown
+    # service code), never a 500
