@@ -30,8 +30,9 @@ class LiveReader:
     def __init__(self, redis_client, roster, settings):
         self.client, self.roster, self.settings = redis_client, roster, settings
 
-    def snapshot(self, street_code: str | None = None, now: float | None = None) -> list[dict]:
-        """Every roster worker in scope (a street, or all), in roster order, with the contract's live fields.
+    def snapshot(self, street_code: str | None = None, now: float | None = None, worker_id: str | None = None) -> list[dict]:
+        """Every roster worker in scope (a street, or all; ``worker_id``: that one only, if in scope), in roster
+        order, with the contract's live fields.
 
         A worker never seen has status ``offline`` and ``lon``/``lat``/``ts`` null (so has one known only from
         heartbeats, except for ``seen``, ``bat`` and its status).  The status is re-derived from the age of the
@@ -40,6 +41,8 @@ class LiveReader:
         s = self.settings
         now = time.time() if now is None else now
         workers = self.roster.in_street(street_code) if street_code else self.roster.workers
+        if worker_id is not None:
+            workers = [w for w in workers if w.worker_id == worker_id]
         if not workers:
             return []
         raws = self.client.hmget(s.key("live"), [w.worker_id for w in workers])
@@ -64,9 +67,13 @@ class LiveReader:
         """The worker's track of a local day as a GeoJSON Feature, fixes in time order.
 
         ``geometry`` is a LineString (2+ fixes), a Point (1) or null (none); ``properties.times`` holds the unix
-        fix times aligned with the coordinates.
+        fix times aligned with the coordinates; ``properties.attributes`` the day's changes of the phone's attribute
+        map, ``[[ts, {map}], ...]`` in time order (``{p}:trackattrs:…``, :mod:`streams.stages.store`).
         """
-        members = self.client.zrange(self.settings.key("track", date, worker_id), 0, -1)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zrange(self.settings.key("track", date, worker_id), 0, -1)
+        pipe.zrange(self.settings.key("trackattrs", date, worker_id), 0, -1)
+        members, logged = pipe.execute()
         coords, times = [], []
         for m in members:
             ts, lon, lat = m.decode().split(",")
@@ -80,12 +87,23 @@ class LiveReader:
             geometry = None
         worker = self.roster.by_worker(worker_id)
         props = {"worker_id": worker_id, "name": worker.name if worker else None, "date": date, "times": times,
-                 "count": len(times)}  # fmt: skip
+                 "count": len(times), "attributes": _attribute_changes(logged)}  # fmt: skip
         return {"type": "Feature", "geometry": geometry, "properties": props}
 
     def patrol(self, date: str, street_code: str | None = None) -> dict:
         """Per-grid and per-worker patrol figures of a local day (see :func:`streams.patrol.read_patrol`)."""
         return read_patrol(self.client, self.settings, self.roster, date, street_code)
+
+
+def _attribute_changes(members) -> list:
+    out = []
+    for m in members:
+        ts, _, js = m.partition(b",")
+        try:
+            out.append([float(ts), orjson.loads(js)])
+        except (ValueError, orjson.JSONDecodeError):
+            continue
+    return out
 
 
 def _decode(raw) -> dict | None:

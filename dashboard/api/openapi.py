@@ -102,7 +102,7 @@ OPS = (
        body=live.OsmAndQuery, forms=("application/x-www-form-urlencoded",), security=None, errors=(400, 404),
        content=("text/plain",)),
     Op("get", "/api/v1/live", "The live snapshot, scoped by token", "live", {200: live.LiveSnapshot},
-       query=live.LiveQuery, errors=(401, 403)),
+       query=live.LiveQuery, errors=(401, 403, 404)),
     Op("get", "/api/v1/workers", "The roster (admin)", "live", {200: live.Roster}, errors=(401, 403)),
     Op("get", "/api/v1/workers/{worker_id}/track", "A worker's track of a day (GeoJSON)", "live",
        {200: live.Track}, query=live.DayQuery, errors=(400, 401, 403, 404),

@@ -60,6 +60,7 @@ class OsmAndQuery(BaseModel):
 
 class LiveQuery(BaseModel):
     street: str | None = Field(None, description="admin only: one street; a street token sees its own")
+    worker: str | None = Field(None, description="that worker's row only (404 unknown, 403 outside the caller's street)")
 
 
 class DayQuery(BaseModel):
@@ -80,6 +81,7 @@ class LiveWorker(_Open):
     street: str | None = None
     status: str | None = None
     ts: float | None = None
+    attrs: dict | None = Field(None, description="the phone's attribute map of its last fix or heartbeat (≤ 16 keys)")
 
 
 class LiveSnapshot(_Open):
@@ -103,7 +105,8 @@ class Roster(_Open):
 
 
 class Track(_Open):
-    """A GeoJSON Feature: the day's LineString with the fix times in ``properties``."""
+    """A GeoJSON Feature: the day's LineString with the fix times in ``properties`` (``times``, ``count``) and the
+    day's changes of the phone's attribute map (``attributes``: ``[[ts, {map}], ...]``)."""
 
     type: Literal["Feature"]
     geometry: dict | None

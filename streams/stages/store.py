@@ -7,6 +7,9 @@ Lua compare-and-set on ``ts``, so a late fix — or a slower processor holding o
 never moves a dot back; the same script writes the coalesced push rows (``{p}:dirty:{room}``).
 ``{p}:track:{YYYY-MM-DD}:{worker_id}`` = sorted set, score = fix time, member = ``"ts,lon,lat"``: ordered by
 fix time whatever the arrival order, and a re-delivered fix adds nothing.
+``{p}:trackattrs:{YYYY-MM-DD}:{worker_id}`` = sorted set beside the track, score = fix time, member =
+``"ts,{json of the attribute map}"`` (keys sorted): written only when a fix's map differs from the one of the
+worker's preceding fix of that day that had a map (fixes without attributes leave it alone), same TTL as the track.
 """
 
 from __future__ import annotations
@@ -21,11 +24,19 @@ from streams.stages.model import Batch, Ping
 
 log = logging.getLogger(__name__)
 
-# KEYS: track keys; ARGV[1]: JSON [[key index, score, member], ...]; ARGV[2]: TTL s; ARGV[3]: JSON of the key
-# indexes that are new to this process (EXPIRE once per key and process, not once per batch).
+# KEYS: track and attribute-log keys; ARGV[1]: JSON [[key index, score, member], ...]; ARGV[2]: TTL s; ARGV[3]: JSON
+# of the key indexes that are new to this process (EXPIRE once per key and process, not once per batch); ARGV[4]: JSON
+# [[key index, score, member, map json], ...] of the attribute log, added only when the map differs from the one
+# logged at or before that time (the text after the member's first comma).
 ZADD_MANY = """
 for _, z in ipairs(cjson.decode(ARGV[1])) do
   redis.call('ZADD', KEYS[z[1]], z[2], z[3])
+end
+for _, a in ipairs(cjson.decode(ARGV[4])) do
+  local prev = redis.call('ZRANGE', KEYS[a[1]], a[2], '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, 1)[1]
+  if not prev or string.sub(prev, string.find(prev, ',', 1, true) + 1) ~= a[4] then
+    redis.call('ZADD', KEYS[a[1]], a[2], a[3])
+  end
 end
 for _, k in ipairs(cjson.decode(ARGV[3])) do
   redis.call('EXPIRE', KEYS[k], ARGV[2])
@@ -101,8 +112,9 @@ class StoreLive(BatchStage):
 
 class AppendTrack(BatchStage):
     """Every accepted fix, late and buffered ones included, into the worker's track of the fix's own local day
-    (kept ``track_days``); a fix of a past day also drops that worker-day's stored visit figures
-    (:mod:`streams.visits` computes them again from the track)."""
+    (kept ``track_days``), and its attribute map into the worker-day's attribute log when it changed; a fix of a
+    past day also drops that worker-day's stored visit figures (:mod:`streams.visits` computes them again from the
+    track)."""
 
     def __init__(self, client, settings):
         self.settings = settings
@@ -113,8 +125,8 @@ class AppendTrack(BatchStage):
 
     def handle_batch(self, pings, batch: Batch) -> None:
         index: dict[str, int] = {}
-        adds = []
-        prefix = self.settings.key("track")
+        adds, attrs = [], []
+        prefix, attrs_prefix = self.settings.key("track"), self.settings.key("trackattrs")
         today = batch.day(batch.now)
         past: set[tuple[str, str]] = set()  # (day, worker) of fixes added to a day before today
         for p in pings:
@@ -122,6 +134,10 @@ class AppendTrack(BatchStage):
             key = f"{prefix}:{day}:{p.w}"
             k = index.setdefault(key, len(index) + 1)
             adds.append((k, p.ts, f"{p.ts:.3f},{p.lon:.6f},{p.lat:.6f}"))
+            if p.attrs:
+                a = index.setdefault(f"{attrs_prefix}:{day}:{p.w}", len(index) + 1)
+                js = orjson.dumps(p.attrs, option=orjson.OPT_SORT_KEYS).decode()
+                attrs.append((a, p.ts, f"{p.ts:.3f},{js}", js))
             if day < today:
                 past.add((day, p.w))
         for day, w in past:  # the stored visit figures of that worker-day no longer cover its whole track
@@ -130,4 +146,5 @@ class AppendTrack(BatchStage):
             self._expiring, self._expiring_day = set(), today
         fresh = [k for key, k in index.items() if key not in self._expiring]
         batch.after_commit.append(lambda: self._expiring.update(index))  # only once the EXPIREs really ran
-        self.script(keys=list(index), args=[orjson.dumps(adds), self.ttl_s, orjson.dumps(fresh)], client=batch.pipe)
+        self.script(keys=list(index), args=[orjson.dumps(adds), self.ttl_s, orjson.dumps(fresh), orjson.dumps(attrs)],
+                    client=batch.pipe)

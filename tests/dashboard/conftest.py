@@ -58,11 +58,11 @@ class FakeReader:
         self.roster = roster
         self.calls: list[tuple] = []
 
-    def snapshot(self, street_code=None):
+    def snapshot(self, street_code=None, worker_id=None):
         self.calls.append(("snapshot", street_code))
         out = []
         for w in self.roster.workers:
-            if street_code and w.street_code != street_code:
+            if (street_code and w.street_code != street_code) or (worker_id and w.worker_id != worker_id):
                 continue
             online = w.street_code.endswith("001")
             out.append({"id": w.worker_id, "name": w.name, "lon": 117.305 if online else None,

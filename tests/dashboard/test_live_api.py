@@ -151,3 +151,18 @@ def test_extensions_get_the_wired_context(box_district, tokens, roster, fake_rea
                            roster=roster, reader=fake_reader, message_queue=None, ingest=False, extensions=[tickets_ext])
     assert seen["district"] is box_district
     assert server.test_client().get("/api/v1/tickets", headers=H_ADMIN).json == {"role": "admin"}
+
+
+def test_live_of_one_worker_in_scope(client, roster):
+    west = next(w for w in roster.workers if w.street_code == "120110001")
+    east = next(w for w in roster.workers if w.street_code == "120110002")
+    r = client.get(f"/api/v1/live?worker={west.worker_id}", headers=H_STREET1)
+    assert r.status_code == 200 and r.json["count"] == 1 and r.json["workers"][0]["id"] == west.worker_id
+    r = client.get(f"/api/v1/live?worker={east.worker_id}", headers=H_ADMIN)
+    assert r.status_code == 200 and [w["id"] for w in r.json["workers"]] == [east.worker_id]
+    r = client.get(f"/api/v1/live?worker={east.worker_id}", headers=H_STREET1)
+    assert r.status_code == 403 and r.json["error"] == "forbidden"
+    r = client.get(f"/api/v1/live?worker={east.worker_id}&street=120110001", headers=H_ADMIN)
+    assert r.status_code == 403 and r.json["error"] == "forbidden"
+    r = client.get("/api/v1/live?worker=nobody", headers=H_ADMIN)
+    assert r.status_code == 404 and r.json["error"] == "not_found"
