@@ -100,3 +100,17 @@ def forbidden(message: str, lang: str) -> html.Div:
     return html.Div(className="gp-root gp-root--auth", children=[
         html.Div(className="gp-auth", children=[html.P(tr(("无权访问：", "Forbidden: "), lang) + message)]),
     ])
+
+
+# The phone attributes the screens name (wall hover, street track); any other key is shown as sent.
+ATTRIBUTE_NAMES = {
+    "ignition": ("点火", "ignition"), "charge": ("充电", "charging"), "driverUniqueId": ("驾驶员编号", "driver ID"),
+    "mock": ("模拟定位", "mock location"), "activity": ("活动", "activity"), "event": ("事件", "event"),
+    "motion": ("运动", "motion"), "is_moving": ("移动中", "moving"), "odometer": ("里程", "odometer"),
+    "altitude": ("海拔", "altitude"), "alarm": ("报警", "alarm"), "uuid": ("定位编号", "fix UUID"),
+}
+
+
+def attribute_names(lang: str) -> dict[str, str]:
+    """:data:`ATTRIBUTE_NAMES` in one language."""
+    return {k: tr(v, lang) for k, v in ATTRIBUTE_NAMES.items()}

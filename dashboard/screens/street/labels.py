@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dashboard.screens.kit import attribute_names
+
 TITLE = ("街道巡查督导", "Street patrol supervision")
 SUBTITLE = ("网格巡查覆盖 · 入户走访 · 轨迹回放", "Patrol coverage · home visits · track replay")
 PICK_STREET = ("选择街道", "Choose a street")
@@ -80,9 +82,10 @@ BROWSER = {
     "days": ("天", "days"), "kind_outside_grid": ("出网格", "Outside grid"),
     "kind_offline": ("离线", "Offline"), "kind_back_online": ("恢复在线", "Back online"), "kind_sos": ("SOS", "SOS"),
     "error": ("出错", "Error"), "speed": ("倍速", "Speed"),
+    "attr_changes": ("手机属性变化", "Phone attribute changes"),
 }
 
 
 def browser_labels(lang: str) -> dict:
     i = 1 if lang == "en" else 0
-    return {k: v[i] for k, v in BROWSER.items()}
+    return {**{k: v[i] for k, v in BROWSER.items()}, "attrs": attribute_names(lang)}

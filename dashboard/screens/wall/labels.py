@@ -5,7 +5,7 @@ The browser code gets the ones it needs through the page config (:func:`browser_
 
 from __future__ import annotations
 
-from dashboard.screens.kit import tr
+from dashboard.screens.kit import attribute_names, tr
 
 TITLE = ("网格化管理中心", "Grid Management Center")
 SUBTITLE = ("实时指挥大屏 · 一格一员", "Live command wall · one worker per grid")
@@ -127,4 +127,4 @@ def browser_labels(lang: str) -> dict:
         if isinstance(v, tuple):
             return tr(v, lang)
         return {k: one(x) for k, x in v.items()}
-    return one(BROWSER)
+    return {**one(BROWSER), "attrs": attribute_names(lang)}

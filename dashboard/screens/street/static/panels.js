@@ -1,5 +1,6 @@
 /* The street screen's side panels: coverage over a period (with its export links) and the street's alerts with
- * acknowledgement.  GP.street.panels.create(S) → {loadCoverage, loadAlerts, onAlerts, onAck, ack};
+ * acknowledgement, and the shown track's phone attribute changes.
+ * GP.street.panels.create(S) → {loadCoverage, loadAlerts, onAlerts, onAck, ack, loadAttributes};
  * street.js owns the state (S) and calls these.  An alert's id is the contract's (GP.core.alertId).
  */
 GP.define("street.panels", ["core"], function (GP) {
@@ -104,7 +105,26 @@ GP.define("street.panels", ["core"], function (GP) {
               function (err) { core.failed("street-alerts", "street: acknowledging " + id, err); throw err; });
     }
 
-    return { loadCoverage: loadCoverage, loadAlerts: loadAlerts, onAlerts: onAlerts, onAck: onAck, ack: ack };
+    // -- the selected worker's phone attribute changes of the day (properties.attributes of the worker's track) ----
+    function loadAttributes(id, info) {
+      return api("/api/v1/workers/" + encodeURIComponent(id) + "/track?" + q({ date: S.today })).then(function (body) {
+        var changes = (body.properties || {}).attributes || [];
+        if (S.selected !== id || !changes.length) return;
+        var names = L.attrs || {}, box = core.el("div", "gp-attr-changes");
+        box.id = "street-attr-changes";
+        box.append(core.el("b", null, L.attr_changes));
+        changes.slice(-20).forEach(function (c) {  // text nodes only: keys and values come from phones
+          var map = c[1] || {}, parts = Object.keys(map).map(function (k) { return (names[k] || k) + ": " + map[k]; });
+          box.append(core.el("div", null, core.fmtTime(c[0]) + "  " + parts.join(" · ")));
+        });
+        var old = document.getElementById("street-attr-changes");
+        if (old) old.remove();
+        info.append(box);
+      }, function (err) { window.console.warn("GridPulse: attributes of " + id + " failed", err); });
+    }
+
+    return { loadCoverage: loadCoverage, loadAlerts: loadAlerts, onAlerts: onAlerts, onAck: onAck, ack: ack,
+             loadAttributes: loadAttributes };
   }
 
   return { create: create };

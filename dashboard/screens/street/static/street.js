@@ -150,6 +150,7 @@ GP.define("street", ["core", "core.live", "street.panels", "street.replay"], fun
                           " · " + Math.round(own) + "/" + Math.round(mins) + " " + L.min));
       info.hidden = false;
       markDirty();
+      return P.loadAttributes(id, info);
     }, function (err) { core.failed(info, "street: track of " + id + " on " + S.today, err); info.hidden = false; });
   }
   S.selectWorker = selectWorker;

@@ -1,16 +1,45 @@
 /* The wall map's hover: the worker under the mouse (nearest dot) or the grid Plotly reports, in one tooltip.
  * Its text is built only for what is under the mouse, once per animation frame at most.
  *
+ * The worker's phone attributes (ignition, charging, event…) are not in the push rows: the hover asks
+ * /api/v1/live?worker=ID (one HMGET on the server) when it shows a worker, at most once per ATTRS_MS and worker,
+ * and redraws when the answer comes.  Keys and values come from phones: escaped.
+ *
  * GP.wall.hover.wire(S) with S the wall's state (wall.js): S.W, S.ov, S.gd, S.els, S.cfg, S.L, S.tickets, S.remPx.
  */
 GP.define("wall.hover", ["core", "wall.workers"], function (GP) {
   "use strict";
   var core = GP.core, WK = GP.wall.workers, F = WK.F, ST_NAME = WK.ST_NAME;
 
+  var ATTRS_MS = 5000, ATTRS_PER_LINE = 3;
   function esc(s) { return String(s == null ? "" : s).replace(/[&<>"]/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; }); }
 
   function wire(S) {
     var mouse = null, hoverGrid = null, pending = 0;
+    var attrs = new Map();  // worker id → {at: ms, map: attrs or null, busy: bool}
+
+    function redraw() { if (!pending) pending = window.requestAnimationFrame(function () { pending = 0; showTip(); }); }
+
+    function attrsOf(id) {
+      var c = attrs.get(id), now = Date.now();
+      if (!c || (!c.busy && now - c.at > ATTRS_MS)) {
+        c = { at: now, map: c ? c.map : null, busy: true };
+        attrs.set(id, c);
+        core.fetchJson("/api/v1/live?worker=" + encodeURIComponent(id)).then(function (body) {
+          var w = body.workers && body.workers[0];
+          c.map = w && w.attrs ? w.attrs : null;
+        }, function (err) { window.console.warn("GridPulse: attributes of " + id + " failed", err); })
+          .then(function () { c.busy = false; c.at = Date.now(); redraw(); });
+      }
+      return c.map;
+    }
+
+    function attrLines(map) {
+      var names = S.L.attrs || {}, parts = [], lines = [];
+      Object.keys(map).forEach(function (k) { parts.push(esc(names[k] || k) + ": " + esc(map[k])); });
+      for (var i = 0; i < parts.length; i += ATTRS_PER_LINE) lines.push(parts.slice(i, i + ATTRS_PER_LINE).join(" · "));
+      return lines;
+    }
 
     function nearestDot(x, y, maxPx) {
       var v = S.ov.view(), W = S.W;
@@ -33,6 +62,8 @@ GP.define("wall.hover", ["core", "wall.workers"], function (GP) {
                    L.last_fix + " " + core.fmtTime(W.ts[i] === W.ts[i] ? W.ts[i] : null)];
       if (W.spd[i] === W.spd[i]) lines.push(L.speed + " " + W.spd[i].toFixed(1) + " km/h");
       if (W.bat[i] === W.bat[i]) lines.push(L.battery + " " + Math.round(W.bat[i]) + "%");
+      var map = attrsOf(W.ids[i]);
+      if (map) lines = lines.concat(attrLines(map));
       return lines;
     }
 
@@ -67,7 +98,7 @@ GP.define("wall.hover", ["core", "wall.workers"], function (GP) {
     S.els.map.addEventListener("mousemove", function (ev) {
       var r = S.els.map.getBoundingClientRect();
       mouse = { x: ev.clientX - r.left, y: ev.clientY - r.top };
-      if (!pending) pending = window.requestAnimationFrame(function () { pending = 0; showTip(); });
+      redraw();
     });
     S.els.map.addEventListener("mouseleave", function () { mouse = null; hoverGrid = null; showTip(); });
     if (S.gd.on) {

@@ -215,6 +215,12 @@ GP.define("wall", ["core", "core.live", "wall.workers", "wall.draw", "wall.feed"
              unread: els.unread ? +els.unread.textContent : null, acked: Array.from(S.acked),
              feed: Array.from(els.feed ? els.feed.children : []).map(function (li) { return li.textContent; }) };
   };
+  // Where a worker's dot is drawn, in pixels of the map element (null: no dot or no view yet).
+  api.dotPx = function (id) {
+    var W = S.W, i = W ? W.index.get(id) : undefined, v = S.ov && S.ov.view();
+    if (i === undefined || !v || !(W.flags[i] & WK.F.POS)) return null;
+    return S.ov.px(v, W.mx[i], W.my[i], W.lon[i], W.lat[i]);
+  };
 
   start();
   return api;
