@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.browser.chromium import CHROMIUM
-from tests.browser.test_wall import browser, open_wall, stack  # noqa: F401 - the stack and browser fixtures
+from tests.browser.test_wall import open_wall, stack  # noqa: F401 - the stack fixture
 from tests.dashboard.conftest import ADMIN, STREET1
 
 pytestmark = [

@@ -21,7 +21,7 @@ from dashboard.app import create_app
 from dashboard.serving import WebServer
 from dashboard.settings import WebSettings
 from streams.contract import NAMESPACE, alert_id
-from tests.browser.chromium import ARGS, CHROMIUM, SHOTS
+from tests.browser.chromium import CHROMIUM, SHOTS
 from tests.dashboard.conftest import ADMIN, STREET1
 
 pytestmark = [
@@ -63,12 +63,14 @@ class Stack:
         from tests.tickets.conftest import INSIDE, WORKER
         from tickets.service import NewTicket
 
-        pushed = self.tickets.push.pushed
-        t = self.server.extensions["tickets"].create(NewTicket("1101", *INSIDE, "垃圾满溢"), WORKER)
-        deadline = time.monotonic() + 10
-        while self.tickets.push.pushed == pushed:
-            assert time.monotonic() < deadline, "the ticket event was not pushed"
-            threading.Event().wait(0.05)
+        push, sent = self.tickets.push, threading.Event()
+        emit = push.emit
+        push.emit = lambda event, data, room: (emit(event, data, room), sent.set())  # the push's signal
+        try:
+            t = self.server.extensions["tickets"].create(NewTicket("1101", *INSIDE, "垃圾满溢"), WORKER)
+            assert sent.wait(10), "the ticket event was not pushed"
+        finally:
+            push.emit = emit
         return t["id"]
 
     def raise_alert(self, kind: str, k: int = 0) -> dict:
@@ -102,15 +104,6 @@ def stack(midday, box_district, tokens, redis_url, key_prefix, tmp_path):
     s.tickets.push.stop()
     s.tickets.background.stop()
     s.web.stop()
-
-
-@pytest.fixture
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 def open_page(browser, url, ready, at=None):

@@ -18,7 +18,7 @@ import requests
 from dashboard.app import create_app
 from dashboard.serving import WebServer
 from dashboard.settings import WebSettings
-from tests.browser.chromium import ARGS, CHROMIUM, INGEST_KEY, SHOTS
+from tests.browser.chromium import CHROMIUM, INGEST_KEY, SHOTS
 from tests.dashboard.conftest import ADMIN, STREET1
 
 CJK = re.compile(r"[\u3400-\u9fff]+")
@@ -66,15 +66,6 @@ def stack(midday, box_district, tokens, redis_url, key_prefix, tmp_path):
     pusher.stop()
     chores.stop()
     web.stop()
-
-
-@pytest.fixture
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 def open_wall(browser, url, size=(1920, 1080)):
